@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { loadConfig, type Config } from "./config.js";
+import { log } from "./log.js";
+import { createServer } from "./server.js";
+import { VERSION } from "./version.js";
+import { openDatabase } from "./experience/db.js";
+import { exportTensor, importTensor } from "./experience/interop.js";
+import { ExperienceStore } from "./experience/store.js";
+
+const USAGE = `experience-mcp ${VERSION}: an MCP stdio server that gives coding agents experience
+
+usage:
+  experience-mcp [serve] [--toolsets memory,terminal,harness,train] [--read-only] [--home DIR]
+  experience-mcp export --tensor-dir DIR --tensor NAME [--home DIR]
+  experience-mcp import --tensor-dir DIR --tensor NAME [--home DIR]
+  experience-mcp stats [--home DIR]
+
+environment:
+  EXPERIENCE_MCP_HOME       data directory (default ~/.experience-mcp)
+  EXPERIENCE_MCP_TOOLSETS   same as --toolsets
+  EXPERIENCE_MCP_READ_ONLY  1 = same as --read-only
+  EXPERIENCE_MCP_LOG        debug | info | warn (default) | error, written to stderr
+  OPENAI_BASE_URL, OPENAI_API_KEY, EXPERIENCE_MCP_MODEL (or LLM_BASE_URL, LLM_API_KEY, LLM_MODEL)
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+function commonConfig(values: { home?: string; toolsets?: string; "read-only"?: boolean }): Config {
+  return loadConfig({
+    home: values.home,
+    toolsets: values.toolsets?.split(","),
+    readOnly: values["read-only"] || undefined,
+  });
+}
+
+const serve: Command = async (argv) => {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      toolsets: { type: "string" },
+      "read-only": { type: "boolean" },
+      home: { type: "string" },
+    },
+    strict: true,
+  });
+  const config = commonConfig(values);
+  const app = createServer(config);
+  const transport = new StdioServerTransport();
+  let closing = false;
+  const shutdown = async (why: string) => {
+    if (closing) return;
+    closing = true;
+    log("info", `shutting down (${why})`);
+    await app.close().catch((err) => log("warn", "close failed", err));
+    process.exit(0);
+  };
+  process.stdin.on("end", () => void shutdown("stdin closed"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  await app.server.connect(transport);
+  log("info", `serving ${app.tools.length} tools from ${config.home}`);
+  return -1; // keep running
+};
+
+const exportCmd: Command = async (argv) => {
+  const { values } = parseArgs({
+    args: argv,
+    options: { "tensor-dir": { type: "string" }, tensor: { type: "string" }, home: { type: "string" } },
+    strict: true,
+  });
+  if (!values["tensor-dir"] || !values.tensor) throw new Error("export needs --tensor-dir DIR and --tensor NAME");
+  const config = commonConfig(values);
+  const db = openDatabase(config.home);
+  try {
+    const r = exportTensor(new ExperienceStore(db), values.tensor, values["tensor-dir"]);
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+  } finally {
+    db.close();
+  }
+  return 0;
+};
+
+const importCmd: Command = async (argv) => {
+  const { values } = parseArgs({
+    args: argv,
+    options: { "tensor-dir": { type: "string" }, tensor: { type: "string" }, home: { type: "string" } },
+    strict: true,
+  });
+  if (!values["tensor-dir"] || !values.tensor) throw new Error("import needs --tensor-dir DIR and --tensor NAME");
+  const config = commonConfig(values);
+  const db = openDatabase(config.home);
+  try {
+    const r = importTensor(new ExperienceStore(db), values.tensor, values["tensor-dir"]);
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+  } finally {
+    db.close();
+  }
+  return 0;
+};
+
+const stats: Command = async (argv) => {
+  const { values } = parseArgs({ args: argv, options: { home: { type: "string" } }, strict: true });
+  const config = commonConfig(values);
+  const db = openDatabase(config.home);
+  try {
+    const store = new ExperienceStore(db);
+    const fixes = db.prepare("SELECT count(*) AS n FROM fixes").get() as { n: number };
+    process.stdout.write(`${JSON.stringify({ home: config.home, tensors: store.listTensors(), fixes: fixes.n })}\n`);
+  } finally {
+    db.close();
+  }
+  return 0;
+};
+
+const COMMANDS: Record<string, Command> = {
+  serve,
+  export: exportCmd,
+  import: importCmd,
+  stats,
+};
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const first = argv[0];
+  if (first === "--help" || first === "-h" || first === "help") {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (first === "--version" || first === "-v") {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  const named = first !== undefined && !first.startsWith("-");
+  const name = named ? first : "serve";
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`unknown command "${name}"\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const code = await command(named ? argv.slice(1) : argv);
+  if (code >= 0) process.exitCode = code;
+}
+
+process.on("uncaughtException", (err) => log("error", "uncaught exception", err));
+process.on("unhandledRejection", (err) => log("error", "unhandled rejection", err));
+
+main().catch((err: unknown) => {
+  process.stderr.write(`experience-mcp: ${(err as Error).message ?? String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,152 @@
+import Database from "better-sqlite3";
+import { chmodSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+export type Db = Database.Database;
+
+/** Create the data directory private to the user (0700), whatever the umask. */
+export function ensureHome(home: string): void {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  chmodSync(home, 0o700);
+}
+
+/**
+ * Schema migrations, applied in order and tracked with PRAGMA user_version.
+ * Append new entries; never edit one that has shipped.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: experience tensors with versions, FTS5 candidates, fix registry.
+  `
+  CREATE TABLE tensors (
+    name            TEXT PRIMARY KEY,
+    active_version  INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL
+  );
+  CREATE TABLE tensor_versions (
+    tensor      TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('active', 'staging', 'retired')),
+    created_at  INTEGER NOT NULL,
+    note        TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (tensor, version)
+  );
+  CREATE TABLE rows (
+    id          INTEGER PRIMARY KEY,
+    tensor      TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    query       TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    tags        TEXT NOT NULL DEFAULT '[]',
+    -- distinct tokens of query+key, space separated: the FTS5 document and the Jaccard set
+    tokens      TEXT NOT NULL,
+    -- sha256 of (query, key, value): an identical remember reinforces instead of duplicating
+    hash        TEXT NOT NULL,
+    hits        INTEGER NOT NULL DEFAULT 1,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX rows_identity ON rows (tensor, version, hash);
+  CREATE INDEX rows_by_tensor ON rows (tensor, version, id);
+  CREATE VIRTUAL TABLE rows_fts USING fts5 (
+    tokens, content = 'rows', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 0'
+  );
+  CREATE VIRTUAL TABLE rows_vocab USING fts5vocab (rows_fts, 'row');
+  CREATE TRIGGER rows_ai AFTER INSERT ON rows BEGIN
+    INSERT INTO rows_fts (rowid, tokens) VALUES (new.id, new.tokens);
+  END;
+  CREATE TRIGGER rows_ad AFTER DELETE ON rows BEGIN
+    INSERT INTO rows_fts (rows_fts, rowid, tokens) VALUES ('delete', old.id, old.tokens);
+  END;
+  CREATE TRIGGER rows_au AFTER UPDATE OF tokens ON rows BEGIN
+    INSERT INTO rows_fts (rows_fts, rowid, tokens) VALUES ('delete', old.id, old.tokens);
+    INSERT INTO rows_fts (rowid, tokens) VALUES (new.id, new.tokens);
+  END;
+
+  CREATE TABLE fixes (
+    signature     TEXT PRIMARY KEY,
+    error_type    TEXT NOT NULL,
+    context       TEXT NOT NULL DEFAULT '',
+    template      TEXT NOT NULL,
+    -- distinct template tokens, space separated, for the similar match
+    tokens        TEXT NOT NULL DEFAULT '',
+    fix           TEXT NOT NULL,
+    structured    INTEGER NOT NULL DEFAULT 0,
+    status        TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'candidate')),
+    strength      REAL NOT NULL,
+    -- decay epoch at which strength was last materialized (decay is applied lazily)
+    epoch         INTEGER NOT NULL,
+    successes     INTEGER NOT NULL DEFAULT 0,
+    failures      INTEGER NOT NULL DEFAULT 0,
+    occurrences   INTEGER NOT NULL DEFAULT 1,
+    repo          TEXT NOT NULL DEFAULT '',
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  );
+  CREATE INDEX fixes_by_type ON fixes (error_type);
+  -- every fix ever given for a signature: re-registration reinforces, it never overwrites
+  CREATE TABLE fix_history (
+    id          INTEGER PRIMARY KEY,
+    signature   TEXT NOT NULL,
+    fix         TEXT NOT NULL,
+    sample      TEXT NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL
+  );
+  CREATE INDEX fix_history_by_signature ON fix_history (signature, id);
+  CREATE TABLE meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface OpenOptions {
+  readonly?: boolean;
+}
+
+/** Open (creating if needed) the experience database in WAL mode and bring its schema up to date. */
+export function openDatabase(home: string, options: OpenOptions = {}): Db {
+  ensureHome(home);
+  const file = join(home, "experience.db");
+  let db: Db;
+  try {
+    db = new Database(file, { timeout: 10_000 });
+  } catch (err) {
+    throw new Error(`Cannot open ${file}: ${(err as Error).message}. Check the path and its permissions, or set EXPERIENCE_MCP_HOME to another directory.`);
+  }
+  try {
+    db.pragma("busy_timeout = 10000");
+    db.pragma("journal_mode = WAL");
+    // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits).
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    if (!options.readonly) migrate(db);
+    else if ((db.pragma("user_version", { simple: true }) as number) < SCHEMA_VERSION) migrate(db);
+  } catch (err) {
+    db.close();
+    const message = (err as Error).message;
+    if (/not a database|malformed|corrupt/i.test(message)) {
+      throw new Error(`${file} is not a usable SQLite database (${message}). Move it aside (or restore a backup) and restart; experience-mcp will create a fresh one.`);
+    }
+    throw err;
+  }
+  return db;
+}
+
+function migrate(db: Db): void {
+  // BEGIN IMMEDIATE takes the write lock first, so two processes starting together migrate once.
+  const run = db.transaction(() => {
+    const current = db.pragma("user_version", { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`experience.db has schema version ${current}, newer than this experience-mcp (${MIGRATIONS.length}); upgrade experience-mcp`);
+    }
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  });
+  run.immediate();
+}

@@ -1,0 +1,43 @@
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Config } from "./config.js";
+import { Services } from "./services.js";
+import { ALL_TOOLS } from "./tools/index.js";
+import { registerTool, type AnyTool } from "./tools/tool.js";
+import { VERSION } from "./version.js";
+
+export interface ExperienceServer {
+  server: McpServer;
+  services: Services;
+  /** The tools this server exposes after --toolsets and --read-only. */
+  tools: readonly AnyTool[];
+  close(): Promise<void>;
+}
+
+export function selectTools(config: Config): AnyTool[] {
+  return ALL_TOOLS.filter((t) => config.toolsets.has(t.toolset) && (!config.readOnly || t.kind === "read"));
+}
+
+/** Build the MCP server with every selected tool registered. Does no I/O until a tool is called. */
+export function createServer(config: Config): ExperienceServer {
+  const server = new McpServer(
+    { name: "experience-mcp", version: VERSION },
+    {
+      capabilities: { logging: {} },
+      instructions:
+        "experience-mcp remembers what worked. Call `recall` with an error output, a task or a screen before solving something " +
+        "that may have been solved before; `register_fix` once an error is fixed; `report_outcome` after trying a recalled fix.",
+    },
+  );
+  const services = new Services(config);
+  const tools = selectTools(config);
+  for (const tool of tools) registerTool(server, tool, config, services);
+  return {
+    server,
+    services,
+    tools,
+    async close() {
+      await server.close();
+      services.close();
+    },
+  };
+}

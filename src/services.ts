@@ -1,0 +1,39 @@
+import type { Config } from "./config.js";
+import { openDatabase, type Db } from "./experience/db.js";
+import { ExperienceStore } from "./experience/store.js";
+import { FixRegistry } from "./registry/registry.js";
+
+/**
+ * The domain objects a server process uses, created on first use so that the server starts
+ * (and answers `initialize`) even when, say, the database file is damaged: the tool that needs
+ * it then answers with an error that says what to do.
+ */
+export class Services {
+  private dbHandle?: Db;
+  private storeHandle?: ExperienceStore;
+  private registryHandle?: FixRegistry;
+
+  constructor(readonly config: Config) {}
+
+  get db(): Db {
+    this.dbHandle ??= openDatabase(this.config.home);
+    return this.dbHandle;
+  }
+
+  get store(): ExperienceStore {
+    this.storeHandle ??= new ExperienceStore(this.db);
+    return this.storeHandle;
+  }
+
+  get registry(): FixRegistry {
+    this.registryHandle ??= new FixRegistry(this.db);
+    return this.registryHandle;
+  }
+
+  close(): void {
+    this.dbHandle?.close();
+    this.dbHandle = undefined;
+    this.storeHandle = undefined;
+    this.registryHandle = undefined;
+  }
+}
