@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { loadConfig, type Config } from "./config.js";
 import { log } from "./log.js";
 import { createServer } from "./server.js";
+import { ResilientStdioTransport } from "./transport.js";
 import { VERSION } from "./version.js";
 import { openDatabase } from "./experience/db.js";
 import { exportTensor, importTensor } from "./experience/interop.js";
 import { ExperienceStore } from "./experience/store.js";
+import { trailCommand } from "./tmux/trail-cli.js";
 
 const USAGE = `experience-mcp ${VERSION}: an MCP stdio server that gives coding agents experience
 
@@ -16,6 +17,7 @@ usage:
   experience-mcp export --tensor-dir DIR --tensor NAME [--home DIR]
   experience-mcp import --tensor-dir DIR --tensor NAME [--home DIR]
   experience-mcp stats [--home DIR]
+  experience-mcp trail cast|validate SESSION [--home DIR]
 
 environment:
   EXPERIENCE_MCP_HOME       data directory (default ~/.experience-mcp)
@@ -47,7 +49,7 @@ const serve: Command = async (argv) => {
   });
   const config = commonConfig(values);
   const app = createServer(config);
-  const transport = new StdioServerTransport();
+  const transport = new ResilientStdioTransport();
   let closing = false;
   const shutdown = async (why: string) => {
     if (closing) return;
@@ -56,7 +58,7 @@ const serve: Command = async (argv) => {
     await app.close().catch((err) => log("warn", "close failed", err));
     process.exit(0);
   };
-  process.stdin.on("end", () => void shutdown("stdin closed"));
+  transport.onclose = () => void shutdown("stdin closed");
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   await app.server.connect(transport);
@@ -119,6 +121,7 @@ const COMMANDS: Record<string, Command> = {
   export: exportCmd,
   import: importCmd,
   stats,
+  trail: trailCommand,
 };
 
 async function main(): Promise<void> {

@@ -1,17 +1,12 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { loadConfig, type Config, type ConfigOverrides } from "../src/config.js";
 import { createServer, type ExperienceServer } from "../src/server.js";
 
-/** A fresh private data directory under the OS temp dir; removed by the returned cleanup. */
-export function tempHome(prefix = "xmcp-test-"): { home: string; cleanup: () => void } {
-  const home = mkdtempSync(join(tmpdir(), prefix));
-  return { home, cleanup: () => rmSync(home, { recursive: true, force: true }) };
-}
+import { tempHome } from "./temp.js";
+
+export { tempHome };
 
 export interface Connected {
   client: Client;

@@ -40,6 +40,8 @@ const MIGRATIONS: readonly string[] = [
     tags        TEXT NOT NULL DEFAULT '[]',
     -- distinct tokens of query+key, space separated: the FTS5 document and the Jaccard set
     tokens      TEXT NOT NULL,
+    -- prefix of this row's FTS terms, naming its (tensor, version)
+    scope       TEXT NOT NULL,
     -- sha256 of (query, key, value): an identical remember reinforces instead of duplicating
     hash        TEXT NOT NULL,
     hits        INTEGER NOT NULL DEFAULT 1,
@@ -48,28 +50,26 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX rows_identity ON rows (tensor, version, hash);
   CREATE INDEX rows_by_tensor ON rows (tensor, version, id);
+  -- Contentless, rowids only (detail=none): recall needs just "which rows have token t".
+  -- The store indexes each row itself, every token prefixed with the row's scope (see
+  -- ExperienceStore.indexRow), so one term lookup stays inside one tensor version.
   CREATE VIRTUAL TABLE rows_fts USING fts5 (
-    tokens, content = 'rows', content_rowid = 'id',
+    doc, content = '', contentless_delete = 1, detail = 'none',
     tokenize = 'unicode61 remove_diacritics 0'
   );
-  CREATE VIRTUAL TABLE rows_vocab USING fts5vocab (rows_fts, 'row');
-  CREATE TRIGGER rows_ai AFTER INSERT ON rows BEGIN
-    INSERT INTO rows_fts (rowid, tokens) VALUES (new.id, new.tokens);
-  END;
   CREATE TRIGGER rows_ad AFTER DELETE ON rows BEGIN
-    INSERT INTO rows_fts (rows_fts, rowid, tokens) VALUES ('delete', old.id, old.tokens);
-  END;
-  CREATE TRIGGER rows_au AFTER UPDATE OF tokens ON rows BEGIN
-    INSERT INTO rows_fts (rows_fts, rowid, tokens) VALUES ('delete', old.id, old.tokens);
-    INSERT INTO rows_fts (rowid, tokens) VALUES (new.id, new.tokens);
+    DELETE FROM rows_fts WHERE rowid = old.id;
   END;
 
   CREATE TABLE fixes (
     signature     TEXT PRIMARY KEY,
     error_type    TEXT NOT NULL,
     context       TEXT NOT NULL DEFAULT '',
+    -- the masked headline (raw errors) or the hashed key (structured signatures)
     template      TEXT NOT NULL,
-    -- distinct template tokens, space separated, for the similar match
+    -- masked diagnostic lines, newline separated: the similar match compares their words
+    lines         TEXT NOT NULL DEFAULT '',
+    -- distinct words of those lines, space separated
     tokens        TEXT NOT NULL DEFAULT '',
     fix           TEXT NOT NULL,
     structured    INTEGER NOT NULL DEFAULT 0,
@@ -81,14 +81,17 @@ const MIGRATIONS: readonly string[] = [
     failures      INTEGER NOT NULL DEFAULT 0,
     occurrences   INTEGER NOT NULL DEFAULT 1,
     repo          TEXT NOT NULL DEFAULT '',
+    -- value of meta 'fixes_rev' when the row was last written: other processes read what changed
+    rev           INTEGER NOT NULL DEFAULT 0,
     created_at    INTEGER NOT NULL,
     updated_at    INTEGER NOT NULL
   );
   CREATE INDEX fixes_by_type ON fixes (error_type);
+  CREATE INDEX fixes_by_rev ON fixes (rev);
   -- every fix ever given for a signature: re-registration reinforces, it never overwrites
   CREATE TABLE fix_history (
     id          INTEGER PRIMARY KEY,
-    signature   TEXT NOT NULL,
+    signature   TEXT NOT NULL REFERENCES fixes (signature) ON DELETE CASCADE,
     fix         TEXT NOT NULL,
     sample      TEXT NOT NULL DEFAULT '',
     created_at  INTEGER NOT NULL
@@ -123,6 +126,9 @@ export function openDatabase(home: string, options: OpenOptions = {}): Db {
     // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits).
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
+    // Recall reads scattered rows; a larger cache and memory-mapped reads keep them off syscalls.
+    db.pragma("cache_size = -65536");
+    db.pragma("mmap_size = 1073741824");
     if (!options.readonly) migrate(db);
     else if ((db.pragma("user_version", { simple: true }) as number) < SCHEMA_VERSION) migrate(db);
   } catch (err) {

@@ -81,7 +81,7 @@ export function registerTool(server: McpServer, tool: AnyTool, config: Config, s
       outputSchema: tool.outputSchema,
       annotations: annotationsFor(tool.kind, tool.title),
     },
-    async (args: unknown, extra: ToolExtra): Promise<CallToolResult> => {
+    async (args: Record<string, unknown>, extra: ToolExtra): Promise<CallToolResult> => {
       try {
         const result = await tool.handle(args, { config, services, extra });
         const text = result.text ?? JSON.stringify(result.structured, null, 2);

@@ -1,0 +1,85 @@
+// recall latency in-process at 10k, 100k and 1M rows. The databases are built once into
+// .bench-data/ (ignored by git) and reused, since building 1M rows takes a while.
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { openDatabase } from "../src/experience/db.js";
+import { ExperienceStore, type NewRow } from "../src/experience/store.js";
+import { emit, measure } from "./lib.js";
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "to", "sa", "vi", "de", "po", "ga", "fu", "zen", "tor", "bal", "ix"];
+const VOCAB_SIZE = 50_000;
+const vocab = Array.from({ length: VOCAB_SIZE }, (_, i) => {
+  let w = "";
+  let n = i + 1;
+  while (n > 0) {
+    w += SYLLABLES[n % SYLLABLES.length];
+    n = Math.floor(n / SYLLABLES.length);
+  }
+  return w;
+});
+
+/** Zipf-like word choice: a few words are very common, most are rare — like real text. */
+function word(rand: () => number): string {
+  const r = Math.floor(Math.pow(rand(), 2.2) * VOCAB_SIZE);
+  return vocab[r]!;
+}
+
+function sentence(rand: () => number, min: number, max: number): string {
+  const n = min + Math.floor(rand() * (max - min + 1));
+  return Array.from({ length: n }, () => word(rand)).join(" ");
+}
+
+function makeRow(rand: () => number, i: number): NewRow {
+  return { query: sentence(rand, 3, 5), key: `${sentence(rand, 8, 15)} r${i}`, value: sentence(rand, 2, 6) };
+}
+
+function build(size: number): string {
+  const home = join(process.cwd(), ".bench-data", `recall-${size}`);
+  if (existsSync(join(home, "experience.db"))) {
+    const db = openDatabase(home);
+    const n = new ExperienceStore(db).listTensors().find((t) => t.name === "bench")?.rows ?? 0;
+    db.close();
+    if (n === size) return home;
+  }
+  mkdirSync(home, { recursive: true });
+  const db = openDatabase(home);
+  const store = new ExperienceStore(db);
+  const rand = mulberry32(size);
+  const t0 = Date.now();
+  for (let done = 0; done < size; ) {
+    const batch: NewRow[] = [];
+    for (let j = 0; j < 20_000 && done < size; j++, done++) batch.push(makeRow(rand, done));
+    store.rememberMany("bench", batch);
+  }
+  db.pragma("wal_checkpoint(TRUNCATE)");
+  db.close();
+  process.stderr.write(`built ${size} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  return home;
+}
+
+const sizes = (process.env.BENCH_RECALL_SIZES ?? "10000,100000,1000000").split(",").map(Number);
+for (const size of sizes) {
+  const home = build(size);
+  const db = openDatabase(home);
+  const store = new ExperienceStore(db);
+  const rand = mulberry32(7);
+  // Queries look like situations met again: most words of some stored row's key, in another
+  // order, plus a few unrelated words.
+  const keyOf = db.prepare<[number], string>("SELECT key FROM rows WHERE id = ?").pluck();
+  const queries = Array.from({ length: 600 }, () => {
+    const words = (keyOf.get(1 + Math.floor(rand() * size)) ?? "").split(" ").filter(() => rand() < 0.7);
+    return [...words.reverse(), sentence(rand, 1, 3)].join(" ");
+  });
+  emit(await measure(`recall_${size}_rows`, 500, (i) => store.recall(queries[i % queries.length]!, { tensor: "bench", k: 5 }), { unit: "ms", warmup: 100 }));
+  db.close();
+}

@@ -1,0 +1,31 @@
+// Server start → `initialize` answered, over real stdio.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { emit, measure } from "./lib.js";
+
+const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+const home = mkdtempSync(join(tmpdir(), "xmcp-bench-start-"));
+
+function startOnce(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI], { env: { ...process.env, EXPERIENCE_MCP_HOME: home }, stdio: ["pipe", "pipe", "ignore"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("\n")) {
+        child.kill();
+        resolve();
+      }
+    });
+    child.on("error", reject);
+    child.stdin.write(
+      `${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1" } } })}\n`,
+    );
+  });
+}
+
+emit(await measure("server_start_to_initialize", 20, () => startOnce(), { unit: "ms", warmup: 2 }));
+rmSync(home, { recursive: true, force: true });

@@ -1,0 +1,279 @@
+import { createHash } from "node:crypto";
+import type Database from "better-sqlite3";
+import type { Db } from "./db.js";
+import { redactSecrets } from "./redact.js";
+import { jaccard, tokenSet } from "./tokenize.js";
+
+export interface ExperienceRow {
+  id: number;
+  tensor: string;
+  version: number;
+  query: string;
+  key: string;
+  value: string;
+  tags: string[];
+  hits: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface NewRow {
+  query: string;
+  key: string;
+  value: string;
+  tags?: readonly string[];
+}
+
+export interface RecallExplain {
+  /** Distinct query tokens that the row also has. */
+  shared: string[];
+  query_tokens: number;
+  row_tokens: number;
+  formula: string;
+}
+
+export interface RecallHit {
+  id: number;
+  tensor: string;
+  score: number;
+  query: string;
+  key: string;
+  value: string;
+  explain?: RecallExplain;
+}
+
+export interface RecallOptions {
+  tensor?: string;
+  k?: number;
+  explain?: boolean;
+}
+
+export interface TensorInfo {
+  name: string;
+  active_version: number;
+  rows: number;
+}
+
+/** A token found in more rows of the searched scope than this is "common": it does not pick candidates. */
+export const POSTING_CAP = 500;
+/** At most this many postings are read per recall, so a pasted screen costs no more than a short query. */
+export const POSTINGS_BUDGET = 8000;
+/** How many candidate rows are scored exactly. */
+export const CANDIDATES = 300;
+/** Query tokens beyond this many (distinct) are ignored. */
+export const MAX_QUERY_TOKENS = 64;
+
+type RawRow = Omit<ExperienceRow, "tags"> & { tags: string; tokens: string; scope: string };
+
+function rowHash(query: string, key: string, value: string): string {
+  // Length-prefixed so ("a b", "c") and ("a", "b c") differ.
+  return createHash("sha256").update(`${query.length}:${query}\u0000${key.length}:${key}\u0000${value}`).digest("hex");
+}
+
+/**
+ * The prefix of a tensor version's FTS terms: "s", 8 hex digits, "x". Letters and digits only, so
+ * the FTS tokenizer keeps prefix+token as one term; the "x" (not a hex digit) ends the prefix, so
+ * no two (scope, token) pairs give the same term.
+ */
+export function scopePrefix(tensor: string, version: number): string {
+  return `s${createHash("sha256").update(`${tensor}\u0000${version}`).digest("hex").slice(0, 8)}x`;
+}
+
+function toRow(r: RawRow): ExperienceRow {
+  const { tokens: _tokens, scope: _scope, tags, ...rest } = r;
+  return { ...rest, tags: JSON.parse(tags) as string[] };
+}
+
+/** Experience tensors: named tables of (query, key, value) rows with versions, in SQLite. */
+export class ExperienceStore {
+  private readonly st: {
+    tensor: Database.Statement<[string], { active_version: number }>;
+    activeTensors: Database.Statement<[], { name: string; active_version: number }>;
+    insertTensor: Database.Statement<[string, number, number]>;
+    insertVersion: Database.Statement<[string, number, string, number, string]>;
+    byHash: Database.Statement<[string, number, string], { id: number; tags: string }>;
+    reinforce: Database.Statement<[string, number, number]>;
+    insertRow: Database.Statement<[string, number, string, string, string, string, string, string, string, number, number]>;
+    index: Database.Statement<[number, string]>;
+    postings: Database.Statement<[string, number], number>;
+    candidate: Database.Statement<[number], { tensor: string; version: number; tokens: string }>;
+    full: Database.Statement<[number], RawRow>;
+    deleteRow: Database.Statement<[number]>;
+  };
+
+  constructor(private readonly db: Db) {
+    this.st = {
+      tensor: db.prepare("SELECT active_version FROM tensors WHERE name = ?"),
+      activeTensors: db.prepare("SELECT name, active_version FROM tensors ORDER BY name"),
+      insertTensor: db.prepare("INSERT INTO tensors (name, active_version, created_at) VALUES (?, ?, ?)"),
+      insertVersion: db.prepare("INSERT INTO tensor_versions (tensor, version, status, created_at, note) VALUES (?, ?, ?, ?, ?)"),
+      byHash: db.prepare("SELECT id, tags FROM rows WHERE tensor = ? AND version = ? AND hash = ?"),
+      reinforce: db.prepare("UPDATE rows SET hits = hits + 1, tags = ?, updated_at = ? WHERE id = ?"),
+      insertRow: db.prepare(
+        "INSERT INTO rows (tensor, version, query, key, value, tags, tokens, scope, hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
+      index: db.prepare("INSERT INTO rows_fts (rowid, doc) VALUES (?, ?)"),
+      // rowid order = insertion order, so a capped read is deterministic
+      postings: db.prepare<[string, number], number>("SELECT rowid FROM rows_fts WHERE rows_fts MATCH ? ORDER BY rowid LIMIT ?").pluck(),
+      candidate: db.prepare("SELECT tensor, version, tokens FROM rows WHERE id = ?"),
+      full: db.prepare("SELECT * FROM rows WHERE id = ?"),
+      deleteRow: db.prepare("DELETE FROM rows WHERE id = ?"),
+    };
+  }
+
+  activeVersion(tensor: string): number | undefined {
+    return this.st.tensor.get(tensor)?.active_version;
+  }
+
+  /** The active version of `tensor`, creating the tensor (version 1) if it does not exist. Call inside a transaction. */
+  private ensureTensor(tensor: string, now: number): number {
+    const existing = this.activeVersion(tensor);
+    if (existing !== undefined) return existing;
+    this.st.insertTensor.run(tensor, 1, now);
+    this.st.insertVersion.run(tensor, 1, "active", now, "created");
+    return 1;
+  }
+
+  /** Insert or reinforce one row; must run inside a write transaction. */
+  private upsert(tensor: string, version: number, row: NewRow, now: number): { id: number; created: boolean } {
+    const query = redactSecrets(row.query).text;
+    const key = redactSecrets(row.key).text;
+    const value = redactSecrets(row.value).text;
+    const tags = [...new Set(row.tags ?? [])];
+    const hash = rowHash(query, key, value);
+    const existing = this.st.byHash.get(tensor, version, hash);
+    if (existing) {
+      const merged = [...new Set([...(JSON.parse(existing.tags) as string[]), ...tags])];
+      this.st.reinforce.run(JSON.stringify(merged), now, existing.id);
+      return { id: existing.id, created: false };
+    }
+    const tokens = tokenSet(`${query} ${key}`);
+    const scope = scopePrefix(tensor, version);
+    const info = this.st.insertRow.run(tensor, version, query, key, value, JSON.stringify(tags), tokens.join(" "), scope, hash, now, now);
+    const id = Number(info.lastInsertRowid);
+    this.st.index.run(id, tokens.map((t) => scope + t).join(" "));
+    return { id, created: true };
+  }
+
+  /** Store a row in the tensor's active version; an identical row is reinforced, not duplicated. */
+  remember(tensor: string, row: NewRow): { id: number; tensor: string; created: boolean } {
+    const run = this.db.transaction(() => {
+      const now = Date.now();
+      const version = this.ensureTensor(tensor, now);
+      return this.upsert(tensor, version, row, now);
+    });
+    return { ...run.immediate(), tensor };
+  }
+
+  /** Bulk insert into the active version (or a given version) in one transaction. Returns rows created. */
+  rememberMany(tensor: string, rows: readonly NewRow[], version?: number): number {
+    const run = this.db.transaction(() => {
+      const now = Date.now();
+      const v = version ?? this.ensureTensor(tensor, now);
+      let created = 0;
+      for (const row of rows) if (this.upsert(tensor, v, row, now).created) created++;
+      return created;
+    });
+    return run.immediate();
+  }
+
+  /**
+   * Rows whose query/key best fit `text`, best first.
+   *
+   * score = |Q ∩ R| / |Q ∪ R| over distinct tokens (Q of the text, R of the row's query and key);
+   * ties go to the lower row id. Scoring is exact, over candidates chosen deterministically:
+   * each query token's rows are read from the FTS index (longest tokens first, at most
+   * POSTING_CAP + 1 per token, POSTINGS_BUDGET in all); tokens found in ≤ POSTING_CAP rows are
+   * "rare", and the CANDIDATES rows sharing the most rare tokens are scored. When every token is
+   * common, the rows read for the common tokens are the candidates. A row that shares only very
+   * common words with the text can therefore be missed in a huge tensor — that is the price of a
+   * bounded recall time.
+   */
+  recall(text: string, options: RecallOptions = {}): RecallHit[] {
+    const k = options.k ?? 5;
+    const queryTokens = tokenSet(text).slice(0, MAX_QUERY_TOKENS);
+    if (queryTokens.length === 0) return [];
+
+    let active: Array<{ name: string; active_version: number }>;
+    if (options.tensor) {
+      const v = this.activeVersion(options.tensor);
+      if (v === undefined) return [];
+      active = [{ name: options.tensor, active_version: v }];
+    } else {
+      active = this.st.activeTensors.all();
+    }
+    if (active.length === 0) return [];
+    const isActive = new Map(active.map((t) => [t.name, t.active_version]));
+    const prefixes = active.map((t) => scopePrefix(t.name, t.active_version));
+
+    const order = [...queryTokens].sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
+    const rareHits = new Map<number, number>();
+    const commonHits = new Map<number, number>();
+    let read = 0;
+    for (const token of order) {
+      if (read >= POSTINGS_BUDGET) break;
+      const match = prefixes.map((p) => `"${p}${token}"`).join(" OR ");
+      const ids = this.st.postings.all(match, POSTING_CAP + 1);
+      read += ids.length;
+      const into = ids.length <= POSTING_CAP ? rareHits : commonHits;
+      for (const id of ids) into.set(id, (into.get(id) ?? 0) + 1);
+    }
+    const pool = rareHits.size > 0 ? rareHits : commonHits;
+    const candidates = [...pool].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, CANDIDATES);
+
+    const q = new Set(queryTokens);
+    const scored: Array<{ id: number; score: number; shared: string[]; rowTokens: number }> = [];
+    for (const [id] of candidates) {
+      const r = this.st.candidate.get(id);
+      if (!r || isActive.get(r.tensor) !== r.version) continue;
+      const rowTokens = r.tokens ? r.tokens.split(" ") : [];
+      const { score, shared } = jaccard(q, rowTokens);
+      if (score > 0) scored.push({ id, score, shared, rowTokens: rowTokens.length });
+    }
+    scored.sort((a, b) => b.score - a.score || a.id - b.id);
+
+    const hits: RecallHit[] = [];
+    for (const s of scored.slice(0, k)) {
+      const r = this.st.full.get(s.id);
+      if (!r) continue;
+      const hit: RecallHit = { id: r.id, tensor: r.tensor, score: s.score, query: r.query, key: r.key, value: r.value };
+      if (options.explain) {
+        hit.explain = {
+          shared: s.shared,
+          query_tokens: q.size,
+          row_tokens: s.rowTokens,
+          formula: `${s.shared.length} / (${q.size} + ${s.rowTokens} - ${s.shared.length})`,
+        };
+      }
+      hits.push(hit);
+    }
+    return hits;
+  }
+
+  /** Delete rows by id; returns how many existed. */
+  forget(ids: readonly number[]): number {
+    const run = this.db.transaction(() => {
+      let removed = 0;
+      for (const id of ids) removed += this.st.deleteRow.run(id).changes;
+      return removed;
+    });
+    return run.immediate();
+  }
+
+  /** Every row of a tensor version (default: active), in id order. */
+  rows(tensor: string, version?: number): ExperienceRow[] {
+    const v = version ?? this.activeVersion(tensor);
+    if (v === undefined) return [];
+    const raw = this.db.prepare("SELECT * FROM rows WHERE tensor = ? AND version = ? ORDER BY id").all(tensor, v) as RawRow[];
+    return raw.map(toRow);
+  }
+
+  listTensors(): TensorInfo[] {
+    return this.db
+      .prepare(
+        `SELECT t.name, t.active_version, (SELECT count(*) FROM rows r WHERE r.tensor = t.name AND r.version = t.active_version) AS rows
+         FROM tensors t ORDER BY t.name`,
+      )
+      .all() as TensorInfo[];
+  }
+}

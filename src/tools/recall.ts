@@ -1,0 +1,114 @@
+import { z } from "zod";
+import { tensorNameSchema } from "../names.js";
+import { defineTool, UserError } from "./tool.js";
+
+const experienceResult = z.object({
+  kind: z.literal("experience"),
+  id: z.number().int(),
+  tensor: z.string(),
+  score: z.number().describe("Jaccard similarity of distinct tokens, 0..1"),
+  query: z.string(),
+  key: z.string(),
+  value: z.string(),
+  explain: z
+    .object({ shared: z.array(z.string()), query_tokens: z.number(), row_tokens: z.number(), formula: z.string() })
+    .optional(),
+});
+
+const fixResult = z.object({
+  kind: z.literal("fix"),
+  signature: z.string(),
+  match: z.enum(["exact", "similar"]),
+  score: z.number().describe("Confidence 0..1 (1 for an exact signature match)"),
+  error_type: z.string(),
+  fix: z.string(),
+  strength: z.number(),
+  successes: z.number().int(),
+  failures: z.number().int(),
+});
+
+type Result = z.infer<typeof experienceResult> | z.infer<typeof fixResult>;
+
+const TRUNCATION = "…[truncated]";
+
+function cut(text: string, budget: number): string {
+  return text.length <= budget ? text : text.slice(0, Math.max(0, budget - TRUNCATION.length)) + TRUNCATION;
+}
+
+/** Keep the rendered answer near max_chars by trimming the long text fields of each result. */
+function fitResults(results: Result[], maxChars: number): Result[] {
+  if (results.length === 0) return results;
+  const perField = Math.max(80, Math.floor(maxChars / results.length / 3));
+  return results.map((r) =>
+    r.kind === "experience"
+      ? { ...r, query: cut(r.query, perField), key: cut(r.key, perField), value: cut(r.value, perField) }
+      : { ...r, fix: cut(r.fix, perField * 2) },
+  );
+}
+
+export const recall = defineTool({
+  name: "recall",
+  title: "Recall experience and fixes",
+  description:
+    "Find the experience rows and registered fixes that fit a situation. Pass any text: keywords, a task, a terminal screen " +
+    "or a raw error output (an error is matched against the fix registry by its normalized signature). Best results first.",
+  toolset: "memory",
+  kind: "read",
+  inputSchema: {
+    query: z.string().min(1).describe("The situation: keywords, a task, a screen, or an error output"),
+    tensor: tensorNameSchema.optional().describe("Search only this tensor (default: every tensor's active version)"),
+    k: z.number().int().min(1).max(50).default(5).describe("How many results of each kind, 1-50"),
+    kinds: z
+      .array(z.enum(["experience", "fix"]))
+      .min(1)
+      .default(["experience", "fix"])
+      .describe('Which kinds of result to return: "experience" rows, registered "fix"es, or both'),
+    explain: z.boolean().default(false).describe("Include how each experience score was computed"),
+    max_chars: z.number().int().min(200).max(200_000).optional().describe("Trim long fields so the answer stays near this size"),
+  },
+  outputSchema: {
+    results: z.array(z.discriminatedUnion("kind", [experienceResult, fixResult])),
+    took_ms: z.number(),
+  },
+  handle(args, { config, services }) {
+    if (args.query.length > config.limits.maxTextChars) {
+      throw new UserError(`query is ${args.query.length} characters; the limit is ${config.limits.maxTextChars}. Pass the error's first lines or the key words.`);
+    }
+    const started = performance.now();
+    const results: Result[] = [];
+    if (args.kinds.includes("fix")) {
+      for (const m of services.registry.lookup(args.query, { limit: args.k })) {
+        results.push({
+          kind: "fix",
+          signature: m.signature,
+          match: m.match,
+          score: m.score,
+          error_type: m.error_type,
+          fix: m.fix,
+          strength: m.strength,
+          successes: m.successes,
+          failures: m.failures,
+        });
+      }
+    }
+    if (args.kinds.includes("experience")) {
+      for (const h of services.store.recall(args.query, { tensor: args.tensor, k: args.k, explain: args.explain })) {
+        results.push({ kind: "experience", ...h });
+      }
+    }
+    // Exact fix matches are the strongest evidence there is; the rest by score.
+    const rank = (r: Result) => (r.kind === "fix" && r.match === "exact" ? 2 : r.score);
+    results.sort((a, b) => rank(b) - rank(a));
+    const fitted = fitResults(results, args.max_chars ?? config.limits.maxResultChars);
+    const took_ms = Math.round((performance.now() - started) * 1000) / 1000;
+    const lines = fitted.map((r, i) =>
+      r.kind === "fix"
+        ? `${i + 1}. fix ${r.signature} (${r.match}, ${r.score.toFixed(2)}, ${r.error_type}): ${r.fix}`
+        : `${i + 1}. row ${r.id} [${r.tensor}] ${r.score.toFixed(2)}: ${r.key} → ${r.value}`,
+    );
+    return {
+      structured: { results: fitted, took_ms },
+      text: fitted.length ? lines.join("\n") : "Nothing recalled for this query.",
+    };
+  },
+});

@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { tensorNameSchema } from "../names.js";
+import { defineTool, UserError } from "./tool.js";
+
+export const remember = defineTool({
+  name: "remember",
+  title: "Remember an experience row",
+  description:
+    "Store one experience row (query keywords, key = the situation, value = what worked) in a tensor. " +
+    "An identical row is reinforced instead of duplicated. Secrets in the text are redacted before storing.",
+  toolset: "memory",
+  kind: "write",
+  inputSchema: {
+    tensor: tensorNameSchema.default("default").describe('Tensor to store into, e.g. "default" or "coder/command" (created if missing)'),
+    query: z.string().default("").describe("Keywords that should find this row (may be empty: the key's words are indexed too)"),
+    key: z.string().min(1).describe("The situation: an observation, an error, a task"),
+    value: z.string().min(1).describe("What to do in that situation: a decision, a command, a fix"),
+    tags: z.array(z.string().max(64)).max(32).optional().describe("Optional labels kept with the row"),
+  },
+  outputSchema: {
+    id: z.number().int().describe("Row id (use it with forget)"),
+    tensor: z.string(),
+    created: z.boolean().describe("false when an identical row existed and was reinforced"),
+  },
+  handle(args, { config, services }) {
+    const max = config.limits.maxTextChars;
+    for (const field of ["query", "key", "value"] as const) {
+      if (args[field].length > max) {
+        throw new UserError(`${field} is ${args[field].length} characters; the limit is ${max}. Store the relevant part (e.g. the error's first lines).`);
+      }
+    }
+    const result = services.store.remember(args.tensor, { query: args.query, key: args.key, value: args.value, tags: args.tags });
+    return {
+      structured: result,
+      text: `${result.created ? "Stored" : "Reinforced"} row ${result.id} in tensor ${result.tensor}.`,
+    };
+  },
+});
