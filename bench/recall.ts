@@ -40,7 +40,7 @@ function sentence(rand: () => number, min: number, max: number): string {
 }
 
 function makeRow(rand: () => number, i: number): NewRow {
-  return { query: sentence(rand, 3, 5), key: `${sentence(rand, 8, 15)} r${i}`, value: sentence(rand, 2, 6) };
+  return { query: sentence(rand, 3, 5), key: sentence(rand, 8, 15), value: `${sentence(rand, 2, 6)} #${i}` };
 }
 
 function build(size: number): string {
@@ -77,9 +77,17 @@ for (const size of sizes) {
   // order, plus a few unrelated words.
   const keyOf = db.prepare<[number], string>("SELECT key FROM rows WHERE id = ?").pluck();
   const queries = Array.from({ length: 600 }, () => {
-    const words = (keyOf.get(1 + Math.floor(rand() * size)) ?? "").split(" ").filter(() => rand() < 0.7);
-    return [...words.reverse(), sentence(rand, 1, 3)].join(" ");
+    const source = 1 + Math.floor(rand() * size);
+    const words = (keyOf.get(source) ?? "").split(" ").filter(() => rand() < 0.7);
+    return { source, text: [...words.reverse(), sentence(rand, 1, 3)].join(" ") };
   });
-  emit(await measure(`recall_${size}_rows`, 500, (i) => store.recall(queries[i % queries.length]!, { tensor: "bench", k: 5 }), { unit: "ms", warmup: 100 }));
+  // Speed means little without the right answer: how often is the source row ranked first?
+  const found = queries.filter((q) => store.recall(q.text, { tensor: "bench", k: 1 })[0]?.id === q.source).length;
+  const line = await measure(`recall_${size}_rows`, 500, (i) => store.recall(queries[i % queries.length]!.text, { tensor: "bench", k: 5 }), {
+    unit: "ms",
+    warmup: 100,
+    extra: { source_row_at_1: Math.round((found / queries.length) * 1000) / 1000 },
+  });
+  emit(line);
   db.close();
 }

@@ -55,11 +55,11 @@ export interface TensorInfo {
 }
 
 /** A token found in more rows of the searched scope than this is "common": it does not pick candidates. */
-export const POSTING_CAP = 500;
+export const POSTING_CAP = 250;
 /** At most this many postings are read per recall, so a pasted screen costs no more than a short query. */
 export const POSTINGS_BUDGET = 8000;
 /** How many candidate rows are scored exactly. */
-export const CANDIDATES = 300;
+export const CANDIDATES = 150;
 /** Query tokens beyond this many (distinct) are ignored. */
 export const MAX_QUERY_TOKENS = 64;
 
@@ -219,7 +219,11 @@ export class ExperienceStore {
       for (const id of ids) into.set(id, (into.get(id) ?? 0) + 1);
     }
     const pool = rareHits.size > 0 ? rareHits : commonHits;
-    const candidates = [...pool].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, CANDIDATES);
+    // Read the chosen rows in id order: neighbouring ids share pages.
+    const candidates = [...pool]
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .slice(0, CANDIDATES)
+      .sort((a, b) => a[0] - b[0]);
 
     const q = new Set(queryTokens);
     const scored: Array<{ id: number; score: number; shared: string[]; rowTokens: number }> = [];
