@@ -38,8 +38,6 @@ const MIGRATIONS: readonly string[] = [
     key         TEXT NOT NULL,
     value       TEXT NOT NULL,
     tags        TEXT NOT NULL DEFAULT '[]',
-    -- distinct tokens of query+key, space separated: the FTS5 document and the Jaccard set
-    tokens      TEXT NOT NULL,
     -- prefix of this row's FTS terms, naming its (tensor, version)
     scope       TEXT NOT NULL,
     -- sha256 of (query, key, value): an identical remember reinforces instead of duplicating
@@ -57,8 +55,15 @@ const MIGRATIONS: readonly string[] = [
     doc, content = '', contentless_delete = 1, detail = 'none',
     tokenize = 'unicode61 remove_diacritics 0'
   );
+  -- The distinct tokens of each row's query+key, apart from the wide rows table: scoring a
+  -- recall candidate then touches a small, densely packed row.
+  CREATE TABLE row_terms (
+    id      INTEGER PRIMARY KEY,
+    tokens  TEXT NOT NULL
+  );
   CREATE TRIGGER rows_ad AFTER DELETE ON rows BEGIN
     DELETE FROM rows_fts WHERE rowid = old.id;
+    DELETE FROM row_terms WHERE id = old.id;
   END;
 
   CREATE TABLE fixes (

@@ -60,10 +60,12 @@ export const POSTING_CAP = 250;
 export const POSTINGS_BUDGET = 8000;
 /** How many candidate rows are scored exactly. */
 export const CANDIDATES = 150;
+/** Rows tied with the last candidate are kept up to this many. */
+export const MAX_CANDIDATES = 600;
 /** Query tokens beyond this many (distinct) are ignored. */
 export const MAX_QUERY_TOKENS = 64;
 
-type RawRow = Omit<ExperienceRow, "tags"> & { tags: string; tokens: string; scope: string };
+type RawRow = Omit<ExperienceRow, "tags"> & { tags: string; scope: string };
 
 function rowHash(query: string, key: string, value: string): string {
   // Length-prefixed so ("a b", "c") and ("a", "b c") differ.
@@ -80,7 +82,7 @@ export function scopePrefix(tensor: string, version: number): string {
 }
 
 function toRow(r: RawRow): ExperienceRow {
-  const { tokens: _tokens, scope: _scope, tags, ...rest } = r;
+  const { scope: _scope, tags, ...rest } = r;
   return { ...rest, tags: JSON.parse(tags) as string[] };
 }
 
@@ -93,10 +95,11 @@ export class ExperienceStore {
     insertVersion: Database.Statement<[string, number, string, number, string]>;
     byHash: Database.Statement<[string, number, string], { id: number; tags: string }>;
     reinforce: Database.Statement<[string, number, number]>;
-    insertRow: Database.Statement<[string, number, string, string, string, string, string, string, string, number, number]>;
+    insertRow: Database.Statement<[string, number, string, string, string, string, string, string, number, number]>;
     index: Database.Statement<[number, string]>;
+    terms: Database.Statement<[number, string]>;
     postings: Database.Statement<[string, number], number>;
-    candidate: Database.Statement<[number], { tensor: string; version: number; tokens: string }>;
+    candidate: Database.Statement<[number], string>;
     full: Database.Statement<[number], RawRow>;
     deleteRow: Database.Statement<[number]>;
   };
@@ -110,12 +113,13 @@ export class ExperienceStore {
       byHash: db.prepare("SELECT id, tags FROM rows WHERE tensor = ? AND version = ? AND hash = ?"),
       reinforce: db.prepare("UPDATE rows SET hits = hits + 1, tags = ?, updated_at = ? WHERE id = ?"),
       insertRow: db.prepare(
-        "INSERT INTO rows (tensor, version, query, key, value, tags, tokens, scope, hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO rows (tensor, version, query, key, value, tags, scope, hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       index: db.prepare("INSERT INTO rows_fts (rowid, doc) VALUES (?, ?)"),
+      terms: db.prepare("INSERT INTO row_terms (id, tokens) VALUES (?, ?)"),
       // rowid order = insertion order, so a capped read is deterministic
       postings: db.prepare<[string, number], number>("SELECT rowid FROM rows_fts WHERE rows_fts MATCH ? ORDER BY rowid LIMIT ?").pluck(),
-      candidate: db.prepare("SELECT tensor, version, tokens FROM rows WHERE id = ?"),
+      candidate: db.prepare<[number], string>("SELECT tokens FROM row_terms WHERE id = ?").pluck(),
       full: db.prepare("SELECT * FROM rows WHERE id = ?"),
       deleteRow: db.prepare("DELETE FROM rows WHERE id = ?"),
     };
@@ -149,8 +153,9 @@ export class ExperienceStore {
     }
     const tokens = tokenSet(`${query} ${key}`);
     const scope = scopePrefix(tensor, version);
-    const info = this.st.insertRow.run(tensor, version, query, key, value, JSON.stringify(tags), tokens.join(" "), scope, hash, now, now);
+    const info = this.st.insertRow.run(tensor, version, query, key, value, JSON.stringify(tags), scope, hash, now, now);
     const id = Number(info.lastInsertRowid);
+    this.st.terms.run(id, tokens.join(" "));
     this.st.index.run(id, tokens.map((t) => scope + t).join(" "));
     return { id, created: true };
   }
@@ -184,7 +189,8 @@ export class ExperienceStore {
    * ties go to the lower row id. Scoring is exact, over candidates chosen deterministically:
    * each query token's rows are read from the FTS index (longest tokens first, at most
    * POSTING_CAP + 1 per token, POSTINGS_BUDGET in all); tokens found in ≤ POSTING_CAP rows are
-   * "rare", and the CANDIDATES rows sharing the most rare tokens are scored. When every token is
+   * "rare", and the CANDIDATES rows sharing the most rare tokens (and rows tied with the last of
+   * them, up to MAX_CANDIDATES) are scored. When every token is
    * common, the rows read for the common tokens are the candidates. A row that shares only very
    * common words with the text can therefore be missed in a huge tensor — that is the price of a
    * bounded recall time.
@@ -203,7 +209,6 @@ export class ExperienceStore {
       active = this.st.activeTensors.all();
     }
     if (active.length === 0) return [];
-    const isActive = new Map(active.map((t) => [t.name, t.active_version]));
     const prefixes = active.map((t) => scopePrefix(t.name, t.active_version));
 
     const order = [...queryTokens].sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
@@ -219,18 +224,21 @@ export class ExperienceStore {
       for (const id of ids) into.set(id, (into.get(id) ?? 0) + 1);
     }
     const pool = rareHits.size > 0 ? rareHits : commonHits;
+    // The CANDIDATES rows sharing the most rare tokens, plus any tied with the last of them (up
+    // to MAX_CANDIDATES): cutting a tie by id would drop rows as good as the ones kept.
+    const ranked = [...pool].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    let cut = Math.min(CANDIDATES, ranked.length);
+    const floor = ranked[cut - 1]?.[1];
+    while (cut < ranked.length && cut < MAX_CANDIDATES && ranked[cut]![1] === floor) cut++;
     // Read the chosen rows in id order: neighbouring ids share pages.
-    const candidates = [...pool]
-      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-      .slice(0, CANDIDATES)
-      .sort((a, b) => a[0] - b[0]);
+    const candidates = ranked.slice(0, cut).sort((a, b) => a[0] - b[0]);
 
     const q = new Set(queryTokens);
     const scored: Array<{ id: number; score: number; shared: string[]; rowTokens: number }> = [];
     for (const [id] of candidates) {
-      const r = this.st.candidate.get(id);
-      if (!r || isActive.get(r.tensor) !== r.version) continue;
-      const rowTokens = r.tokens ? r.tokens.split(" ") : [];
+      const tokens = this.st.candidate.get(id);
+      if (tokens === undefined) continue;
+      const rowTokens = tokens ? tokens.split(" ") : [];
       const { score, shared } = jaccard(q, rowTokens);
       if (score > 0) scored.push({ id, score, shared, rowTokens: rowTokens.length });
     }
