@@ -2,6 +2,7 @@ import type { Config } from "./config.js";
 import { openDatabase, type Db } from "./experience/db.js";
 import { ExperienceStore } from "./experience/store.js";
 import { FixRegistry } from "./registry/registry.js";
+import { Terminal } from "./tmux/terminal.js";
 
 /**
  * The domain objects a server process uses, created on first use so that the server starts
@@ -12,6 +13,7 @@ export class Services {
   private dbHandle?: Db;
   private storeHandle?: ExperienceStore;
   private registryHandle?: FixRegistry;
+  private terminalHandle?: Terminal;
 
   constructor(readonly config: Config) {}
 
@@ -30,7 +32,16 @@ export class Services {
     return this.registryHandle;
   }
 
+  /** tmux sessions on our own socket; EXPERIENCE_MCP_TMUX names another tmux binary. */
+  get terminal(): Terminal {
+    this.terminalHandle ??= new Terminal({ home: this.config.home, socket: this.config.tmuxSocket, tmuxBin: process.env.EXPERIENCE_MCP_TMUX || undefined });
+    return this.terminalHandle;
+  }
+
   close(): void {
+    // Detaches the control clients (tmux sessions keep running); they exit on their own.
+    void this.terminalHandle?.close().catch(() => undefined);
+    this.terminalHandle = undefined;
     this.dbHandle?.close();
     this.dbHandle = undefined;
     this.storeHandle = undefined;

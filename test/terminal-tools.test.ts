@@ -1,0 +1,186 @@
+// The terminal toolset through MCP (SDK client ↔ server in memory) against a real tmux.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import { connect, textOf, type Connected } from "./helpers.js";
+import { TmuxCli } from "../src/tmux/tmux.js";
+
+const SOCKET = `xmcp-tools-${process.pid}`;
+const TERMINAL_TOOLS = ["capture_pane", "send_keys", "send_text", "tmux_session"];
+
+after(async () => {
+  // This file's own tmux server goes, socket file included.
+  await new TmuxCli({ socket: SOCKET }).killServer();
+});
+
+function open(): Promise<Connected> {
+  return connect({ tmuxSocket: SOCKET, toolsets: ["terminal"] });
+}
+
+function assertError(r: CallToolResult, pattern: RegExp): void {
+  assert.equal(r.isError, true, `isError expected, got ${textOf(r)}`);
+  assert.match(textOf(r), pattern);
+}
+
+interface Capture {
+  text: string;
+  cursor: { x: number; y: number };
+  current_command: string;
+  idle: boolean;
+  truncated: boolean;
+}
+
+test("tools/list: terminal tools with described inputs, output schemas and kind-derived annotations", async () => {
+  const c = await open();
+  try {
+    const { tools } = await c.client.listTools();
+    const names = tools.map((t) => t.name);
+    for (const name of TERMINAL_TOOLS) assert.ok(names.includes(name), `${name} is listed`);
+    for (const t of tools) {
+      assert.ok(t.outputSchema, `${t.name} has an outputSchema`);
+      const props = (t.inputSchema.properties ?? {}) as Record<string, { description?: string }>;
+      for (const [field, schema] of Object.entries(props)) assert.ok(schema.description, `${t.name}.${field} is described`);
+    }
+    const byName = new Map(tools.map((t) => [t.name, t]));
+    assert.equal(byName.get("capture_pane")!.annotations?.readOnlyHint, true);
+    for (const name of ["tmux_session", "send_text", "send_keys"]) {
+      assert.equal(byName.get(name)!.annotations?.readOnlyHint, false);
+      assert.equal(byName.get(name)!.annotations?.openWorldHint, true);
+    }
+  } finally {
+    await c.close();
+  }
+  const ro = await connect({ tmuxSocket: SOCKET, toolsets: ["terminal"], readOnly: true });
+  try {
+    const names = (await ro.client.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes("capture_pane"));
+    for (const name of ["tmux_session", "send_text", "send_keys"]) assert.ok(!names.includes(name), `${name} is hidden by --read-only`);
+  } finally {
+    await ro.close();
+  }
+});
+
+test("create → send_text (+enter) → capture_pane → send_keys → list → kill", async () => {
+  const c = await open();
+  try {
+    const created = await c.ok<{ session: string; cwd: string; trail: string }>("tmux_session", { action: "create", session: "tool1" });
+    assert.deepEqual(created, { session: "tool1", cwd: join(c.home, "trails", "tool1"), trail: join(c.home, "trails") });
+
+    const command = "printf 'hello world\\n' > hello.txt";
+    const sent = await c.ok<{ chunks: string[]; commits: string[]; screen_tail: string }>("send_text", { session: "tool1", text: command, enter: true });
+    assert.equal(sent.chunks.length, Math.ceil(command.length / 16));
+    assert.ok(sent.chunks.every((ch) => [...new Intl.Segmenter().segment(ch)].length <= 16));
+    assert.equal(sent.commits.length, sent.chunks.length + 1);
+    await c.app.services.terminal.waitForText("tool1", /hello\.txt\n(?:.*\n)*.*[$#%>]$/, { timeoutMs: 20_000 });
+    assert.equal(readFileSync(join(c.home, "trails", "tool1", "hello.txt"), "utf8"), "hello world\n");
+
+    const cap = await c.ok<Capture>("capture_pane", { session: "tool1" });
+    assert.match(cap.text, /printf 'hello world\\n' > hello\.txt/);
+    assert.equal(cap.truncated, false);
+    assert.equal(typeof cap.cursor.x, "number");
+    assert.ok(cap.current_command.length > 0);
+    assert.equal(typeof cap.idle, "boolean");
+
+    const keys = await c.ok<{ commits: string[]; screen_tail: string }>("send_keys", { session: "tool1", keys: ["C-c", "Up"] });
+    assert.equal(keys.commits.length, 2);
+    assert.match(keys.screen_tail, /hello\.txt/);
+
+    const list = await c.ok<{ sessions: { session: string; created: string; commits: number }[] }>("tmux_session", { action: "list" });
+    const mine = list.sessions.find((s) => s.session === "tool1");
+    assert.ok(mine);
+    assert.equal(mine.commits, sent.commits.length + keys.commits.length);
+    assert.ok(!Number.isNaN(Date.parse(mine.created)));
+
+    assert.deepEqual(await c.ok("tmux_session", { action: "kill", session: "tool1" }), { killed: true });
+    assert.deepEqual(await c.ok("tmux_session", { action: "kill", session: "tool1" }), { killed: false });
+    assertError(await c.call("capture_pane", { session: "tool1" }), /^no session tool1: create it with tmux_session action=create$/);
+  } finally {
+    await c.close();
+  }
+});
+
+test("error paths answer isError with what to do", async () => {
+  const c = await open();
+  try {
+    assertError(await c.call("send_text", { session: "ghost", text: "ls" }), /no session ghost: create it with tmux_session action=create/);
+    assertError(await c.call("send_keys", { session: "ghost", keys: ["Enter"] }), /no session ghost/);
+    assertError(await c.call("capture_pane", { session: "ghost" }), /no session ghost/);
+    assertError(await c.call("send_text", { session: "bad name", text: "ls" }), /A-Z a-z 0-9 _ -/);
+    assertError(await c.call("tmux_session", { action: "create", session: "../etc" }), /A-Z a-z 0-9 _ -/);
+    assertError(await c.call("tmux_session", { action: "create" }), /needs session/);
+    assertError(await c.call("tmux_session", { action: "kill" }), /needs session/);
+    assertError(await c.call("send_text", { session: "ghost", text: "x".repeat(4097) }), /4096 characters per call/);
+    assertError(await c.call("send_text", { session: "ghost", text: "" }), /nothing to type/);
+
+    await c.ok("tmux_session", { action: "create", session: "errs" });
+    assertError(await c.call("tmux_session", { action: "create", session: "errs" }), /already exists/);
+    const before = (await c.ok<Capture>("capture_pane", { session: "errs" })).text;
+    const bad = await c.call("send_keys", { session: "errs", keys: ["Enter", "Return", "C-c"] });
+    assertError(bad, /Unknown key name "Return"; nothing was sent\. Allowed keys:/);
+    assert.equal((await c.ok<Capture>("capture_pane", { session: "errs" })).text, before);
+    assert.equal(await c.app.services.terminal.trail.countCommits("errs"), 0, "no commit from a rejected call");
+    assertError(await c.call("tmux_session", { action: "create", session: "cwdless", cwd: "/no/such/dir" }), /not a directory/);
+  } finally {
+    await c.close();
+  }
+});
+
+test("tmux missing: every terminal tool says how to install it", async () => {
+  const saved = process.env.EXPERIENCE_MCP_TMUX;
+  process.env.EXPERIENCE_MCP_TMUX = "/nonexistent/tmux";
+  const c = await open();
+  try {
+    const install = /tmux is not installed: apt-get install tmux \/ brew install tmux/;
+    assertError(await c.call("tmux_session", { action: "create", session: "m1" }), install);
+    assertError(await c.call("tmux_session", { action: "list" }), install);
+    assertError(await c.call("send_text", { session: "m1", text: "ls" }), install);
+    assertError(await c.call("capture_pane", { session: "m1" }), install);
+  } finally {
+    await c.close();
+    if (saved === undefined) delete process.env.EXPERIENCE_MCP_TMUX;
+    else process.env.EXPERIENCE_MCP_TMUX = saved;
+  }
+});
+
+test("capture_pane truncates the oldest lines over max_chars and says so", async () => {
+  const c = await open();
+  try {
+    await c.ok("tmux_session", { action: "create", session: "trunc", width: 80, height: 24 });
+    await c.ok("send_text", { session: "trunc", text: "seq 1 500; echo END-$((2+3))", enter: true });
+    await c.app.services.terminal.waitForText("trunc", /^END-5$/m, { timeoutMs: 20_000 });
+    const full = await c.ok<Capture>("capture_pane", { session: "trunc", lines: 1000 });
+    assert.equal(full.truncated, false);
+    assert.match(full.text, /^1$/m);
+    const cut = await c.ok<Capture>("capture_pane", { session: "trunc", lines: 1000, max_chars: 400 });
+    assert.equal(cut.truncated, true);
+    assert.ok(cut.text.length <= 400);
+    assert.match(cut.text, /^\[… \d+ earlier characters not shown: pass a larger max_chars/);
+    assert.match(cut.text, /END-5/);
+  } finally {
+    await c.close();
+  }
+});
+
+test("send_text reports progress per chunk when the client asks for it", async () => {
+  const c = await open();
+  try {
+    await c.ok("tmux_session", { action: "create", session: "prog" });
+    const progress: { progress: number; total?: number }[] = [];
+    const text = "echo " + "p".repeat(40);
+    const result = await c.client.request(
+      { method: "tools/call", params: { name: "send_text", arguments: { session: "prog", text, enter: true } } },
+      CallToolResultSchema,
+      { onprogress: (p) => progress.push({ progress: p.progress, total: p.total }) },
+    );
+    assert.notEqual(result.isError, true, textOf(result as CallToolResult));
+    const steps = Math.ceil(text.length / 16) + 1;
+    assert.equal(progress.length, steps);
+    assert.deepEqual(progress.at(-1), { progress: steps, total: steps });
+    assert.ok(progress.every((p, i) => p.progress === i + 1));
+  } finally {
+    await c.close();
+  }
+});
