@@ -15,6 +15,8 @@ export interface Config {
   home: string;
   /** tmux socket name (`tmux -L`), so the server never touches the user's own sessions. */
   tmuxSocket: string;
+  /** The tmux binary (default: `tmux` on PATH). */
+  tmuxBin: string;
   toolsets: ReadonlySet<Toolset>;
   readOnly: boolean;
   /** Undefined when no endpoint is configured: nothing then leaves the machine. */
@@ -30,6 +32,7 @@ export interface Config {
 export interface ConfigOverrides {
   home?: string;
   tmuxSocket?: string;
+  tmuxBin?: string;
   toolsets?: readonly string[];
   readOnly?: boolean;
 }
@@ -68,6 +71,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   return {
     home,
     tmuxSocket: overrides.tmuxSocket ?? env.EXPERIENCE_MCP_TMUX_SOCKET ?? "experience-mcp",
+    tmuxBin: overrides.tmuxBin ?? (env.EXPERIENCE_MCP_TMUX || "tmux"),
     toolsets: parseToolsets(toolsetList),
     readOnly: overrides.readOnly ?? env.EXPERIENCE_MCP_READ_ONLY === "1",
     llm: llmFromEnv(env),

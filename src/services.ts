@@ -32,9 +32,9 @@ export class Services {
     return this.registryHandle;
   }
 
-  /** tmux sessions on our own socket; EXPERIENCE_MCP_TMUX names another tmux binary. */
+  /** tmux sessions on our own socket. */
   get terminal(): Terminal {
-    this.terminalHandle ??= new Terminal({ home: this.config.home, socket: this.config.tmuxSocket, tmuxBin: process.env.EXPERIENCE_MCP_TMUX || undefined });
+    this.terminalHandle ??= new Terminal({ home: this.config.home, socket: this.config.tmuxSocket, tmuxBin: this.config.tmuxBin });
     return this.terminalHandle;
   }
 

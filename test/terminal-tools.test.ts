@@ -16,8 +16,8 @@ after(async () => {
   await new TmuxCli({ socket: SOCKET }).killServer();
 });
 
-function open(): Promise<Connected> {
-  return connect({ tmuxSocket: SOCKET, toolsets: ["terminal"] });
+function open(overrides: { tmuxBin?: string } = {}): Promise<Connected> {
+  return connect({ tmuxSocket: SOCKET, toolsets: ["terminal"], ...overrides });
 }
 
 function assertError(r: CallToolResult, pattern: RegExp): void {
@@ -129,9 +129,7 @@ test("error paths answer isError with what to do", async () => {
 });
 
 test("tmux missing: every terminal tool says how to install it", async () => {
-  const saved = process.env.EXPERIENCE_MCP_TMUX;
-  process.env.EXPERIENCE_MCP_TMUX = "/nonexistent/tmux";
-  const c = await open();
+  const c = await open({ tmuxBin: "/nonexistent/tmux" });
   try {
     const install = /tmux is not installed: apt-get install tmux \/ brew install tmux/;
     assertError(await c.call("tmux_session", { action: "create", session: "m1" }), install);
@@ -140,8 +138,6 @@ test("tmux missing: every terminal tool says how to install it", async () => {
     assertError(await c.call("capture_pane", { session: "m1" }), install);
   } finally {
     await c.close();
-    if (saved === undefined) delete process.env.EXPERIENCE_MCP_TMUX;
-    else process.env.EXPERIENCE_MCP_TMUX = saved;
   }
 });
 
