@@ -65,10 +65,18 @@ export class RawServer {
     this.child.stdin.on("error", () => {}); // the process may be killed under us
   }
 
+  /** Resolves once the frame is handed to the pipe, or at once if the server is gone. */
   write(raw: string | Buffer): Promise<void> {
     return new Promise((resolve) => {
-      if (this.child.stdin.write(raw)) resolve();
-      else this.child.stdin.once("drain", () => resolve());
+      if (this.child.exitCode !== null || this.child.signalCode !== null || this.child.stdin.destroyed) return resolve();
+      if (this.child.stdin.write(raw)) return resolve();
+      const done = () => {
+        this.child.stdin.off("drain", done);
+        this.child.off("exit", done);
+        resolve();
+      };
+      this.child.stdin.once("drain", done);
+      this.child.once("exit", done);
     });
   }
 

@@ -20,10 +20,17 @@ let cachedEnv: NodeJS.ProcessEnv | undefined;
  * `commit.gpgSign`, `core.hooksPath` or `diff.noprefix` must not change the trail or its metrics),
  * a fixed identity (works where no `user.email` is configured) and C messages (errors are matched).
  */
+const UNSAFE_ENV = new Set(["editor", "visual", "pager", "ssh_askpass", "prefix"]);
+
 export function gitEnv(): NodeJS.ProcessEnv {
   if (cachedEnv) return cachedEnv;
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("GIT_")) env[k] = v;
+  // Trail git never opens an editor, pager or password prompt. Dropping those variables also
+  // keeps simple-git, which refuses to run when they are set (npm sets EDITOR for every script).
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith("GIT_") || UNSAFE_ENV.has(k.toLowerCase())) continue;
+    env[k] = v;
+  }
   Object.assign(env, {
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_CONFIG_GLOBAL: "/dev/null",
