@@ -4,6 +4,11 @@ import { recall } from "./recall.js";
 import { forget } from "./forget.js";
 import { registerFix } from "./register_fix.js";
 import { reportOutcome } from "./report_outcome.js";
+import { tmuxSession } from "./tmux_session.js";
+import { sendText } from "./send_text.js";
+import { sendKeys } from "./send_keys.js";
+import { capturePane } from "./capture_pane.js";
+import { validateTrail } from "./validate_trail.js";
 
 /** Every tool, in the order `tools/list` shows them. */
 export const ALL_TOOLS: readonly AnyTool[] = [
@@ -13,4 +18,10 @@ export const ALL_TOOLS: readonly AnyTool[] = [
   forget,
   registerFix,
   reportOutcome,
+  // terminal
+  tmuxSession,
+  sendText,
+  sendKeys,
+  capturePane,
+  validateTrail,
 ];

@@ -1,0 +1,66 @@
+import { z } from "zod";
+import { FixInputError, type RegisterResult } from "../registry/registry.js";
+import { defineTool, UserError } from "./tool.js";
+
+export const registerFix = defineTool({
+  name: "register_fix",
+  title: "Register the fix for an error",
+  description:
+    "Once an error is fixed, store what fixed it. Pass the raw error output as printed (paths, line numbers, names and " +
+    "timestamps are masked, so the same problem elsewhere gets the same signature) or experience-memory style signature_fields. " +
+    "Registering the same signature again reinforces it and keeps every earlier fix in its history. Secrets are redacted.",
+  toolset: "memory",
+  kind: "write",
+  inputSchema: {
+    error: z.string().optional().describe("The raw error output, as the tool printed it (stdout+stderr); give this or signature_fields"),
+    signature_fields: z
+      .object({
+        severity: z.string().min(1).describe('Severity bucket, e.g. "major" (experience-memory: catastrophic, major, moderate, minor)'),
+        error_type: z.string().min(1).describe('Kind of error, e.g. "removal" or "TS2307"'),
+        context: z.string().describe('Where it happened, e.g. "containment_task" or "tsc" (may be empty)'),
+        categories: z.array(z.string()).max(64).describe("Affected categories; order does not matter (they are sorted before hashing)"),
+      })
+      .optional()
+      .describe("A structured signature, hashed exactly like experience-memory; give this or error"),
+    fix: z.string().describe("What fixed it: a command, an edit, a setting, in one or a few lines"),
+    context: z.string().max(200).optional().describe('Tool or command that printed the error, e.g. "tsc" or "npm run build"; part of the signature'),
+  },
+  outputSchema: {
+    signature: z.string().describe("16 hex characters; use it with report_outcome and forget"),
+    status: z.enum(["created", "reinforced"]).describe("reinforced when this signature was already registered"),
+    error_type: z.string().describe("The error's kind, e.g. TS2307, ENOENT, KeyError, exit 2"),
+    template: z.string().describe("The error's headline with its variable parts masked"),
+  },
+  handle(args, { config, services }) {
+    const max = config.limits.maxTextChars;
+    const hasError = args.error !== undefined && args.error.trim() !== "";
+    if (!hasError && !args.signature_fields) {
+      throw new UserError("Give error (the raw error output) or signature_fields {severity, error_type, context, categories}, and the fix.");
+    }
+    if (hasError && args.signature_fields) {
+      throw new UserError("Give either error or signature_fields, not both: each yields its own signature.");
+    }
+    if (args.fix.trim() === "") throw new UserError("fix is empty: say what resolved the error (a command, an edit, a setting).");
+    if (args.fix.length > max) throw new UserError(`fix is ${args.fix.length} characters; the limit is ${max}. Describe the fix in a few lines.`);
+    if (hasError && args.error!.length > max) {
+      throw new UserError(`error is ${args.error!.length} characters; the limit is ${max}. Pass the part of the output that shows the error.`);
+    }
+    let result: RegisterResult;
+    try {
+      result = services.registry.register({
+        error: hasError ? args.error : undefined,
+        signatureFields: args.signature_fields,
+        fix: args.fix,
+        context: args.context,
+      });
+    } catch (err) {
+      // e.g. an error output that is all noise once normalized
+      if (err instanceof FixInputError) throw new UserError(err.message);
+      throw err;
+    }
+    return {
+      structured: result,
+      text: `${result.status === "created" ? "Registered" : "Reinforced"} fix ${result.signature} (${result.error_type}): ${result.template}`,
+    };
+  },
+});

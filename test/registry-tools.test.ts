@@ -1,0 +1,91 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { connect, textOf } from "./helpers.js";
+
+const TSC_1 = "src/importer.ts(1,19): error TS2307: Cannot find module 'csv-parse' or its corresponding type declarations.\n";
+const TSC_2 = "lib/db/index.ts(4,23): error TS2307: Cannot find module 'pg' or its corresponding type declarations.\n";
+
+test("register_fix → recall → report_outcome through MCP", async () => {
+  const c = await connect();
+  try {
+    const reg = await c.ok<{ signature: string; status: string; error_type: string; template: string }>("register_fix", {
+      error: TSC_1,
+      fix: "npm i the package (and @types/<pkg> if it ships no types)",
+      context: "tsc",
+    });
+    assert.match(reg.signature, /^[0-9a-f]{16}$/);
+    assert.equal(reg.status, "created");
+    assert.equal(reg.error_type, "TS2307");
+    assert.equal(reg.template, "<loc>: error TS2307: Cannot find module <q> or its corresponding type declarations.");
+
+    const again = await c.ok<{ signature: string; status: string }>("register_fix", { error: TSC_2, fix: "npm i pg @types/pg", context: "tsc" });
+    assert.deepEqual(again, { ...again, signature: reg.signature, status: "reinforced" });
+
+    const recalled = await c.ok<{ results: { kind: string; signature?: string; match?: string; fix?: string }[] }>("recall", { query: TSC_2, kinds: ["fix"] });
+    assert.equal(recalled.results[0]?.signature, reg.signature);
+    assert.equal(recalled.results[0]?.match, "exact");
+    assert.equal(recalled.results[0]?.fix, "npm i pg @types/pg");
+
+    const ok = await c.ok<{ strength: number; successes: number; failures: number; pruned: boolean }>("report_outcome", { signature: reg.signature, success: true });
+    assert.deepEqual(ok, { strength: 1, successes: 1, failures: 0, pruned: false });
+    const bad = await c.ok<{ strength: number; failures: number }>("report_outcome", { signature: reg.signature, success: false });
+    assert.equal(bad.failures, 1);
+    assert.ok(Math.abs(bad.strength - 0.9) < 1e-9);
+
+    const structured = await c.ok<{ signature: string; error_type: string }>("register_fix", {
+      signature_fields: { severity: "major", error_type: "removal", context: "containment_task", categories: ["spatial", "physical"] },
+      fix: "add the boundary element",
+    });
+    assert.deepEqual(structured, { ...structured, signature: "0ff1da2e27bad55f", error_type: "removal" });
+  } finally {
+    await c.close();
+  }
+});
+
+test("register_fix and report_outcome explain every caller mistake", async () => {
+  const c = await connect();
+  try {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ["register_fix", { fix: "x" }, /error .*signature_fields/],
+      ["register_fix", { error: "   ", fix: "x" }, /error .*signature_fields/],
+      ["register_fix", { error: TSC_1, fix: "  " }, /fix is empty/],
+      ["register_fix", { error: TSC_1, signature_fields: { severity: "a", error_type: "b", context: "", categories: [] }, fix: "x" }, /either error or signature_fields/],
+      ["register_fix", { error: "x".repeat(c.config.limits.maxTextChars + 1), fix: "x" }, /limit/],
+      ["register_fix", { error: TSC_1, fix: "y".repeat(c.config.limits.maxTextChars + 1) }, /limit/],
+      ["register_fix", { error: "-----\n=====\n", fix: "x" }, /no text/],
+      ["register_fix", { error: TSC_1 }, /fix/],
+      ["report_outcome", { success: true }, /signature/],
+      ["report_outcome", { id: 12, success: true }, /fixes only/],
+      ["report_outcome", { signature: "0123456789abcdef", success: true }, /recall/],
+      ["report_outcome", { signature: "not-a-signature", success: true }, /16 lowercase hex/],
+      ["report_outcome", { signature: "0123456789abcdef" }, /success/],
+    ];
+    for (const [tool, args, message] of cases) {
+      const r = await c.call(tool, args);
+      assert.equal(r.isError, true, `${tool} ${JSON.stringify(args).slice(0, 80)} should fail`);
+      assert.match(textOf(r), message, `${tool} ${JSON.stringify(args).slice(0, 80)}`);
+    }
+  } finally {
+    await c.close();
+  }
+});
+
+test("the tools are in the memory toolset, write kind, and absent with --read-only", async () => {
+  const c = await connect();
+  const ro = await connect({ readOnly: true });
+  try {
+    const tools = (await c.client.listTools()).tools;
+    for (const name of ["register_fix", "report_outcome"]) {
+      const t = tools.find((x) => x.name === name);
+      assert.ok(t, name);
+      assert.equal(t.annotations?.readOnlyHint, false);
+      assert.equal(t.annotations?.destructiveHint, false);
+      assert.ok(t.outputSchema, `${name} has an outputSchema`);
+    }
+    const roNames = (await ro.client.listTools()).tools.map((t) => t.name);
+    assert.ok(!roNames.includes("register_fix") && !roNames.includes("report_outcome"));
+  } finally {
+    await c.close();
+    await ro.close();
+  }
+});
