@@ -93,6 +93,24 @@ test("recall returns registered fixes next to experience rows", async () => {
   }
 });
 
+test("report_outcome on an experience row strengthens, weakens and finally deletes it", async () => {
+  const c = await connect();
+  try {
+    const { id } = await c.ok<{ id: number }>("remember", { key: "flaky advice", value: "rm -rf node_modules" });
+    const up = await c.ok<{ strength: number; successes: number; pruned: boolean }>("report_outcome", { id, success: true });
+    assert.deepEqual(up, { strength: 1, successes: 1, failures: 0, pruned: false });
+    let last = { strength: 1, pruned: false, failures: 0 };
+    for (let i = 0; i < 10 && !last.pruned; i++) last = await c.ok("report_outcome", { id, success: false });
+    // 1.0 − 10 × 0.10 falls below 0.01 at the tenth failure.
+    assert.equal(last.pruned, true);
+    assert.equal(last.failures, 10);
+    const gone = await c.call("report_outcome", { id, success: true });
+    assert.equal(gone.isError, true);
+  } finally {
+    await c.close();
+  }
+});
+
 test("recall trims long fields to max_chars", async () => {
   const c = await connect();
   try {

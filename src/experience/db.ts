@@ -43,6 +43,10 @@ const MIGRATIONS: readonly string[] = [
     -- sha256 of (query, key, value): an identical remember reinforces instead of duplicating
     hash        TEXT NOT NULL,
     hits        INTEGER NOT NULL DEFAULT 1,
+    -- outcomes reported for this row (report_outcome with an id), same arithmetic as fixes
+    strength    REAL NOT NULL DEFAULT 1.0,
+    successes   INTEGER NOT NULL DEFAULT 0,
+    failures    INTEGER NOT NULL DEFAULT 0,
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
   );

@@ -3,6 +3,7 @@ import type Database from "better-sqlite3";
 import type { Db } from "./db.js";
 import { redactSecrets } from "./redact.js";
 import { jaccard, tokenSet } from "./tokenize.js";
+import { STRENGTH } from "../registry/registry.js";
 
 export interface ExperienceRow {
   id: number;
@@ -13,6 +14,9 @@ export interface ExperienceRow {
   value: string;
   tags: string[];
   hits: number;
+  strength: number;
+  successes: number;
+  failures: number;
   created_at: number;
   updated_at: number;
 }
@@ -260,6 +264,30 @@ export class ExperienceStore {
       hits.push(hit);
     }
     return hits;
+  }
+
+  /**
+   * Record whether a recalled row worked, with the fix registry's arithmetic: success +0.05
+   * (capped at 1), failure −0.10, and a row whose strength falls below 0.01 is deleted.
+   * Returns undefined when there is no such row.
+   */
+  reportOutcome(id: number, success: boolean): { strength: number; successes: number; failures: number; pruned: boolean } | undefined {
+    const run = this.db.transaction(() => {
+      const row = this.db.prepare("SELECT strength, successes, failures FROM rows WHERE id = ?").get(id) as
+        | { strength: number; successes: number; failures: number }
+        | undefined;
+      if (!row) return undefined;
+      const strength = success ? Math.min(1, row.strength + STRENGTH.success) : row.strength - STRENGTH.failure;
+      const successes = row.successes + (success ? 1 : 0);
+      const failures = row.failures + (success ? 0 : 1);
+      if (strength < STRENGTH.prune) {
+        this.st.deleteRow.run(id);
+        return { strength: Math.max(0, strength), successes, failures, pruned: true };
+      }
+      this.db.prepare("UPDATE rows SET strength = ?, successes = ?, failures = ?, updated_at = ? WHERE id = ?").run(strength, successes, failures, Date.now(), id);
+      return { strength, successes, failures, pruned: false };
+    });
+    return run.immediate();
   }
 
   /** Delete rows by id; returns how many existed. */

@@ -4,10 +4,11 @@ import { defineTool, UserError } from "./tool.js";
 
 export const reportOutcome = defineTool({
   name: "report_outcome",
-  title: "Report whether a recalled fix worked",
+  title: "Report whether a recalled fix or row worked",
   description:
-    "After trying a fix that recall returned, say whether it worked: success strengthens it (+0.05, and a candidate becomes " +
-    "active), failure weakens it (-0.10). A fix whose strength falls below 0.01 is deleted. Unused fixes decay daily.",
+    "After trying a fix (by signature) or an experience row (by id) that recall returned, say whether it worked: success " +
+    "strengthens it (+0.05, and a candidate fix becomes active), failure weakens it (-0.10). Below strength 0.01 it is " +
+    "deleted. Unused fixes also decay daily.",
   toolset: "memory",
   kind: "write",
   inputSchema: {
@@ -16,23 +17,29 @@ export const reportOutcome = defineTool({
       .regex(/^[0-9a-f]{16}$/, "a fix signature is 16 lowercase hex characters, as returned by recall or register_fix")
       .optional()
       .describe("Signature of the fix that was tried (from recall or register_fix)"),
-    id: z.number().int().positive().optional().describe("An experience row id (outcomes are recorded for fix signatures only for now)"),
+    id: z.number().int().positive().optional().describe("Id of the experience row that was tried (from recall or remember)"),
     success: z.boolean().describe("true if the fix resolved the error, false if it did not"),
   },
   outputSchema: {
     strength: z.number().describe("Strength after this outcome, 0..1"),
     successes: z.number().int(),
     failures: z.number().int(),
-    pruned: z.boolean().describe("true when the strength fell below 0.01 and the fix was deleted"),
+    pruned: z.boolean().describe("true when the strength fell below 0.01 and the fix or row was deleted"),
   },
   handle(args, { services }) {
+    if (args.signature && args.id !== undefined) {
+      throw new UserError("Give either signature (a fix) or id (an experience row), not both.");
+    }
     if (!args.signature) {
-      if (args.id !== undefined) {
-        throw new UserError(
-          `Outcomes are recorded for fixes only: pass the fix's signature (recall with kinds ["fix"] shows it). To improve experience row ${args.id}, remember a corrected row or forget this one.`,
-        );
+      if (args.id === undefined) {
+        throw new UserError("Give signature (the 16-hex signature of a fix) or id (an experience row id); recall shows both.");
       }
-      throw new UserError("Give signature: the 16-hex signature of the fix you tried (from recall or register_fix).");
+      const r = services.store.reportOutcome(args.id, args.success);
+      if (!r) throw new UserError(`No experience row ${args.id}: recall shows the ids of existing rows.`);
+      const text = r.pruned
+        ? `Row ${args.id} fell below the minimum strength and was deleted.`
+        : `Row ${args.id}: strength ${r.strength.toFixed(3)} (${r.successes} successes, ${r.failures} failures).`;
+      return { structured: r, text };
     }
     try {
       const r = services.registry.reportOutcome(args.signature, args.success);
