@@ -5,6 +5,7 @@ import { log } from "./log.js";
 import { createServer } from "./server.js";
 import { ResilientStdioTransport } from "./transport.js";
 import { VERSION } from "./version.js";
+import { TENSOR_PATTERN } from "./names.js";
 import { openDatabase } from "./experience/db.js";
 import { exportTensor, importTensor } from "./experience/interop.js";
 import { ExperienceStore } from "./experience/store.js";
@@ -37,6 +38,12 @@ function commonConfig(values: { home?: string; toolsets?: string; "read-only"?: 
     toolsets: values.toolsets?.split(","),
     readOnly: values["read-only"] || undefined,
   });
+}
+
+function checkTensorName(name: string): void {
+  if (!TENSOR_PATTERN.test(name)) {
+    throw new Error(`invalid tensor name ${JSON.stringify(name.slice(0, 80))}: use NAME or NAMESPACE/NAME, each part 1-64 characters from A-Z a-z 0-9 _ -`);
+  }
 }
 
 const serve: Command = async (argv) => {
@@ -75,6 +82,7 @@ const exportCmd: Command = async (argv) => {
     strict: true,
   });
   if (!values["tensor-dir"] || !values.tensor) throw new Error("export needs --tensor-dir DIR and --tensor NAME");
+  checkTensorName(values.tensor);
   const config = commonConfig(values);
   const db = openDatabase(config.home);
   try {
@@ -93,6 +101,7 @@ const importCmd: Command = async (argv) => {
     strict: true,
   });
   if (!values["tensor-dir"] || !values.tensor) throw new Error("import needs --tensor-dir DIR and --tensor NAME");
+  checkTensorName(values.tensor);
   const config = commonConfig(values);
   const db = openDatabase(config.home);
   try {

@@ -1,8 +1,13 @@
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { createRequire } from "node:module";
 import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 export type Db = Database.Database;
+
+// Required on first open rather than imported: the server answers `initialize` without it.
+const requireCjs = createRequire(import.meta.url);
+let DatabaseCtor: typeof Database | undefined;
 
 /** Create the data directory private to the user (0700), whatever the umask. */
 export function ensureHome(home: string): void {
@@ -125,7 +130,8 @@ export function openDatabase(home: string, options: OpenOptions = {}): Db {
   const file = join(home, "experience.db");
   let db: Db;
   try {
-    db = new Database(file, { timeout: 10_000 });
+    DatabaseCtor ??= requireCjs("better-sqlite3") as typeof Database;
+    db = new DatabaseCtor(file, { timeout: 10_000 });
   } catch (err) {
     throw new Error(`Cannot open ${file}: ${(err as Error).message}. Check the path and its permissions, or set EXPERIENCE_MCP_HOME to another directory.`);
   }

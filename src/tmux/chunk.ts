@@ -9,12 +9,17 @@
 
 export const MAX_CHUNK_GRAPHEMES = 16;
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+// Created on first use: building a Segmenter loads ICU break data (~10 ms), which server start need not pay.
+let cached: Intl.Segmenter | undefined;
+function segmenter(): Intl.Segmenter {
+  cached ??= new Intl.Segmenter(undefined, { granularity: "grapheme" });
+  return cached;
+}
 
 /** The grapheme clusters of `text`, in order. */
 export function graphemes(text: string): string[] {
   const out: string[] = [];
-  for (const { segment } of segmenter.segment(text)) out.push(segment);
+  for (const { segment } of segmenter().segment(text)) out.push(segment);
   return out;
 }
 
@@ -24,7 +29,7 @@ export function chunkText(text: string, max = MAX_CHUNK_GRAPHEMES): string[] {
   const chunks: string[] = [];
   let current = "";
   let count = 0;
-  for (const { segment } of segmenter.segment(text)) {
+  for (const { segment } of segmenter().segment(text)) {
     if (count === max) {
       chunks.push(current);
       current = "";

@@ -2,7 +2,6 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { appendFile, mkdtemp, mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { simpleGit } from "simple-git";
 import { assertName } from "../names.js";
 import {
   casRefSync,
@@ -213,6 +212,8 @@ export class TrailRepo {
     try {
       // simple-git guards the GIT_CONFIG_GLOBAL variable because it can point git at programs; we
       // use it to ignore the user's config. onExit:false: don't wait 50 ms more after git exits.
+      // Loaded here, on the one path that needs it, so it costs nothing at server start.
+      const { simpleGit } = await import("simple-git");
       await simpleGit({ baseDir: tmp, unsafe: { allowUnsafeConfigPaths: true }, completion: { onClose: true, onExit: false } })
         .env(gitEnv())
         .init();
