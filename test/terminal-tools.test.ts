@@ -160,6 +160,32 @@ test("capture_pane truncates the oldest lines over max_chars and says so", async
   }
 });
 
+test("capture_pane waits for the command to return, for text, or gives up with the screen", async () => {
+  const c = await open();
+  try {
+    await c.ok("tmux_session", { action: "create", session: "waits", width: 80, height: 24 });
+    // The output appears only after a delay the test does not know: the wait must follow events.
+    await c.ok("send_text", { session: "waits", text: "sleep 0.3; echo DONE-$((40+2))", enter: true });
+    const shell = await c.ok<Capture & { wait: { for: string; met: boolean } }>("capture_pane", { session: "waits", wait_for: "shell", timeout_ms: 20_000 });
+    assert.deepEqual({ for: shell.wait.for, met: shell.wait.met }, { for: "shell", met: true });
+    assert.match(shell.text, /^DONE-42$/m);
+
+    await c.ok("send_text", { session: "waits", text: "sleep 0.2; echo MARK-$((6*7))", enter: true });
+    const text = await c.ok<Capture & { wait: { met: boolean } }>("capture_pane", { session: "waits", wait_for: "text", text: "MARK-42", timeout_ms: 20_000 });
+    assert.equal(text.wait.met, true);
+    assert.match(text.text, /MARK-42/);
+
+    const never = await c.call("capture_pane", { session: "waits", wait_for: "text", text: "NEVER-SHOWN", timeout_ms: 300 });
+    assert.equal(never.isError, undefined);
+    assert.equal((never.structuredContent as { wait: { met: boolean } }).wait.met, false);
+    assert.match(textOf(never), /gave up waiting for text/);
+
+    assertError(await c.call("capture_pane", { session: "waits", wait_for: "text" }), /needs text/);
+  } finally {
+    await c.close();
+  }
+});
+
 test("send_text reports progress per chunk when the client asks for it", async () => {
   const c = await open();
   try {
