@@ -6,16 +6,7 @@ import { openDatabase } from "../src/experience/db.js";
 import { ExperienceStore, type NewRow } from "../src/experience/store.js";
 import { jaccard, tokenSet } from "../src/experience/tokenize.js";
 import { emit, measure } from "./lib.js";
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../test/prng.js";
 
 const SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "to", "sa", "vi", "de", "po", "ga", "fu", "zen", "tor", "bal", "ix"];
 const VOCAB_SIZE = 50_000;

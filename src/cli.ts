@@ -75,43 +75,26 @@ const serve: Command = async (argv) => {
   return -1; // keep running
 };
 
-const exportCmd: Command = async (argv) => {
-  const { values } = parseArgs({
-    args: argv,
-    options: { "tensor-dir": { type: "string" }, tensor: { type: "string" }, home: { type: "string" } },
-    strict: true,
-  });
-  if (!values["tensor-dir"] || !values.tensor) throw new Error("export needs --tensor-dir DIR and --tensor NAME");
-  checkTensorName(values.tensor);
-  const config = commonConfig(values);
-  const db = openDatabase(config.home);
-  try {
-    const r = exportTensor(new ExperienceStore(db), values.tensor, values["tensor-dir"]);
-    process.stdout.write(`${JSON.stringify(r)}\n`);
-  } finally {
-    db.close();
-  }
-  return 0;
-};
-
-const importCmd: Command = async (argv) => {
-  const { values } = parseArgs({
-    args: argv,
-    options: { "tensor-dir": { type: "string" }, tensor: { type: "string" }, home: { type: "string" } },
-    strict: true,
-  });
-  if (!values["tensor-dir"] || !values.tensor) throw new Error("import needs --tensor-dir DIR and --tensor NAME");
-  checkTensorName(values.tensor);
-  const config = commonConfig(values);
-  const db = openDatabase(config.home);
-  try {
-    const r = importTensor(new ExperienceStore(db), values.tensor, values["tensor-dir"]);
-    process.stdout.write(`${JSON.stringify(r)}\n`);
-  } finally {
-    db.close();
-  }
-  return 0;
-};
+/** `export` and `import` take the same flags and differ only in the direction of the copy. */
+function tensorDirCommand(name: "export" | "import", copy: typeof exportTensor | typeof importTensor): Command {
+  return async (argv) => {
+    const { values } = parseArgs({
+      args: argv,
+      options: { "tensor-dir": { type: "string" }, tensor: { type: "string" }, home: { type: "string" } },
+      strict: true,
+    });
+    if (!values["tensor-dir"] || !values.tensor) throw new Error(`${name} needs --tensor-dir DIR and --tensor NAME`);
+    checkTensorName(values.tensor);
+    const db = openDatabase(commonConfig(values).home);
+    try {
+      const result = copy(new ExperienceStore(db), values.tensor, values["tensor-dir"]);
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    } finally {
+      db.close();
+    }
+    return 0;
+  };
+}
 
 const stats: Command = async (argv) => {
   const { values } = parseArgs({ args: argv, options: { home: { type: "string" } }, strict: true });
@@ -129,8 +112,8 @@ const stats: Command = async (argv) => {
 
 const COMMANDS: Record<string, Command> = {
   serve,
-  export: exportCmd,
-  import: importCmd,
+  export: tensorDirCommand("export", exportTensor),
+  import: tensorDirCommand("import", importTensor),
   stats,
   trail: trailCommand,
 };

@@ -2,17 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RawServer } from "./spawn.js";
 import { tempHome } from "./helpers.js";
-
-/** Small seeded PRNG so a failure reproduces exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "./prng.js";
 
 const TOOLS = ["remember", "recall", "forget", "register_fix", "report_outcome"];
 const FIELDS = ["query", "key", "value", "tensor", "k", "kinds", "ids", "signature", "error", "fix", "context", "success", "signature_fields", "tags", "explain", "max_chars"];
