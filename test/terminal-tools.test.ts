@@ -1,6 +1,7 @@
 // The terminal toolset through MCP (SDK client ↔ server in memory) against a real tmux.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
@@ -202,6 +203,39 @@ test("send_text reports progress per chunk when the client asks for it", async (
     assert.equal(progress.length, steps);
     assert.deepEqual(progress.at(-1), { progress: steps, total: steps });
     assert.ok(progress.every((p, i) => p.progress === i + 1));
+  } finally {
+    await c.close();
+  }
+});
+
+test("3 sessions typing at once through MCP: every chunk and key has its commit, git fsck is clean", async () => {
+  const c = await open();
+  const sessions = ["par-a", "par-b", "par-c"];
+  try {
+    for (const s of sessions) await c.ok("tmux_session", { action: "create", session: s });
+    // Each types 5 lines of 40 characters (3 chunks each) plus Enter, all three at once.
+    const typed = await Promise.all(
+      sessions.map(async (s) => {
+        let commits = 0;
+        for (let line = 0; line < 5; line++) {
+          const r = await c.ok<{ chunks: string[]; commits: string[] }>("send_text", { session: s, text: `echo ${s}-line-${line}-${"x".repeat(22)}`, enter: true });
+          assert.equal(r.commits.length, r.chunks.length + 1);
+          commits += r.commits.length;
+        }
+        return commits;
+      }),
+    );
+    const trails = join(c.home, "trails");
+    for (const [i, s] of sessions.entries()) {
+      const subjects = execFileSync("git", ["-C", trails, "log", "--format=%s"], { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => l.startsWith(`${s}: `));
+      assert.equal(subjects.length, typed[i], `${s}: one commit per chunk and per key`);
+      // seq numbers are contiguous 1..n
+      const seqs = subjects.map((l) => Number(l.split(" ")[1])).sort((a, b) => a - b);
+      assert.deepEqual(seqs, Array.from({ length: typed[i]! }, (_, k) => k + 1));
+    }
+    execFileSync("git", ["-C", trails, "fsck", "--strict", "--no-progress"], { stdio: "pipe" });
   } finally {
     await c.close();
   }
