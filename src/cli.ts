@@ -19,6 +19,7 @@ usage:
   experience-mcp import --tensor-dir DIR --tensor NAME [--home DIR]
   experience-mcp stats [--home DIR]
   experience-mcp trail cast|validate SESSION [--home DIR]
+  experience-mcp demo [--task TEXT] [--pattern REGEX] [--home DIR]   the coder module solves a task offline in tmux
 
 environment:
   EXPERIENCE_MCP_HOME       data directory (default ~/.experience-mcp)
@@ -116,6 +117,8 @@ const COMMANDS: Record<string, Command> = {
   import: tensorDirCommand("import", importTensor),
   stats,
   trail: trailCommand,
+  // Loaded when used: serving never needs it.
+  demo: async (argv) => (await import("./harness/demo.js")).demoCommand(argv),
 };
 
 async function main(): Promise<void> {

@@ -116,6 +116,22 @@ const MIGRATIONS: readonly string[] = [
     value  TEXT NOT NULL
   );
   `,
+  // 2: training examples (input -> expected output for a tensor), e.g. recorded by run_harness.
+  `
+  CREATE TABLE examples (
+    id          INTEGER PRIMARY KEY,
+    tensor      TEXT NOT NULL,
+    input       TEXT NOT NULL,
+    expected    TEXT NOT NULL,
+    source      TEXT NOT NULL CHECK (source IN ('runs', 'examples', 'trail')),
+    -- the run_harness run (or other producer) that gave the example
+    run_id      TEXT,
+    created_at  INTEGER NOT NULL,
+    -- set when a training run has consumed the example
+    used_at     INTEGER
+  );
+  CREATE INDEX examples_unused ON examples (tensor, source, used_at, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -9,6 +9,7 @@ import { sendText } from "./send_text.js";
 import { sendKeys } from "./send_keys.js";
 import { capturePane } from "./capture_pane.js";
 import { validateTrail } from "./validate_trail.js";
+import { runHarnessTool } from "./run_harness.js";
 
 /** Every tool, in the order `tools/list` shows them. */
 export const ALL_TOOLS: readonly AnyTool[] = [
@@ -24,4 +25,6 @@ export const ALL_TOOLS: readonly AnyTool[] = [
   sendKeys,
   capturePane,
   validateTrail,
+  // harness
+  runHarnessTool,
 ];
