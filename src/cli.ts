@@ -2,14 +2,11 @@
 import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "./config.js";
 import { log } from "./log.js";
-import { createServer } from "./server.js";
-import { ResilientStdioTransport } from "./transport.js";
 import { VERSION } from "./version.js";
-import { TENSOR_PATTERN } from "./names.js";
 import { openDatabase } from "./experience/db.js";
-import { exportTensor, importTensor } from "./experience/interop.js";
 import { ExperienceStore } from "./experience/store.js";
-import { trailCommand } from "./tmux/trail-cli.js";
+// The MCP SDK and zod are imported only by the commands that use them (serve, export/import,
+// trail), so `hook`, which Claude Code starts once per tool call, loads in a few milliseconds.
 
 const USAGE = `experience-mcp ${VERSION}: an MCP stdio server that gives coding agents experience
 
@@ -19,7 +16,13 @@ usage:
   experience-mcp import --tensor-dir DIR --tensor NAME [--home DIR]
   experience-mcp stats [--home DIR]
   experience-mcp trail cast|validate SESSION [--home DIR]
+  experience-mcp train-worker [--once | --watch] [--poll-s N] [--home DIR]   run queued train_model requests
+  experience-mcp rollback TENSOR [--home DIR]   make the tensor's previous version active again
   experience-mcp demo [--task TEXT] [--pattern REGEX] [--home DIR]   the coder module solves a task offline in tmux
+  experience-mcp hook                                  Claude Code hook: event JSON on stdin, answer on stdout
+  experience-mcp install-hooks [--project|--user] [--dry-run]   add the hooks to Claude Code's settings
+  experience-mcp uninstall-hooks [--project|--user] [--dry-run] remove them again
+  experience-mcp harvest [--dry-run] [--since 7d] [--limit N] [--root DIR]  learn fixes from ~/.claude/projects transcripts
 
 environment:
   EXPERIENCE_MCP_HOME       data directory (default ~/.experience-mcp)
@@ -27,6 +30,7 @@ environment:
   EXPERIENCE_MCP_READ_ONLY  1 = same as --read-only
   EXPERIENCE_MCP_TMUX_SOCKET tmux socket name for our own tmux server (default experience-mcp)
   EXPERIENCE_MCP_TMUX       tmux binary (default: tmux on PATH)
+  EXPERIENCE_MCP_TRAIN_WORKER off = train_model does not start a worker (run train-worker yourself)
   EXPERIENCE_MCP_LOG        debug | info | warn (default) | error, written to stderr
   OPENAI_BASE_URL, OPENAI_API_KEY, EXPERIENCE_MCP_MODEL (or LLM_BASE_URL, LLM_API_KEY, LLM_MODEL)
 `;
@@ -41,7 +45,8 @@ function commonConfig(values: { home?: string; toolsets?: string; "read-only"?: 
   });
 }
 
-function checkTensorName(name: string): void {
+async function checkTensorName(name: string): Promise<void> {
+  const { TENSOR_PATTERN } = await import("./names.js");
   if (!TENSOR_PATTERN.test(name)) {
     throw new Error(`invalid tensor name ${JSON.stringify(name.slice(0, 80))}: use NAME or NAMESPACE/NAME, each part 1-64 characters from A-Z a-z 0-9 _ -`);
   }
@@ -58,6 +63,8 @@ const serve: Command = async (argv) => {
     strict: true,
   });
   const config = commonConfig(values);
+  const { createServer } = await import("./server.js");
+  const { ResilientStdioTransport } = await import("./transport.js");
   const app = createServer(config);
   const transport = new ResilientStdioTransport();
   let closing = false;
@@ -77,7 +84,7 @@ const serve: Command = async (argv) => {
 };
 
 /** `export` and `import` take the same flags and differ only in the direction of the copy. */
-function tensorDirCommand(name: "export" | "import", copy: typeof exportTensor | typeof importTensor): Command {
+function tensorDirCommand(name: "export" | "import"): Command {
   return async (argv) => {
     const { values } = parseArgs({
       args: argv,
@@ -85,7 +92,9 @@ function tensorDirCommand(name: "export" | "import", copy: typeof exportTensor |
       strict: true,
     });
     if (!values["tensor-dir"] || !values.tensor) throw new Error(`${name} needs --tensor-dir DIR and --tensor NAME`);
-    checkTensorName(values.tensor);
+    await checkTensorName(values.tensor);
+    const interop = await import("./experience/interop.js");
+    const copy = name === "export" ? interop.exportTensor : interop.importTensor;
     const db = openDatabase(commonConfig(values).home);
     try {
       const result = copy(new ExperienceStore(db), values.tensor, values["tensor-dir"]);
@@ -113,12 +122,18 @@ const stats: Command = async (argv) => {
 
 const COMMANDS: Record<string, Command> = {
   serve,
-  export: tensorDirCommand("export", exportTensor),
-  import: tensorDirCommand("import", importTensor),
+  export: tensorDirCommand("export"),
+  import: tensorDirCommand("import"),
   stats,
-  trail: trailCommand,
+  trail: async (argv) => (await import("./tmux/trail-cli.js")).trailCommand(argv),
+  hook: async (argv) => (await import("./hooks/hook.js")).hookCommand(argv),
+  "install-hooks": async (argv) => (await import("./hooks/install.js")).installHooksCommand(argv),
+  "uninstall-hooks": async (argv) => (await import("./hooks/install.js")).uninstallHooksCommand(argv),
+  harvest: async (argv) => (await import("./harvest/cli.js")).harvestCommand(argv),
   // Loaded when used: serving never needs it.
   demo: async (argv) => (await import("./harness/demo.js")).demoCommand(argv),
+  "train-worker": async (argv) => (await import("./train/cli.js")).trainWorkerCommand(argv),
+  rollback: async (argv) => (await import("./train/cli.js")).rollbackCommand(argv),
 };
 
 async function main(): Promise<void> {

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, textOf } from "./helpers.js";
 
-const MEMORY_TOOLS = ["forget", "recall", "register_fix", "remember", "report_outcome"];
+const MEMORY_TOOLS = ["forget", "harvest", "recall", "register_fix", "remember", "report_outcome"];
 
 test("tools/list: memory tools with schemas and kind-derived annotations", async () => {
   const c = await connect({ toolsets: ["memory"] });

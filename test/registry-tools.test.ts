@@ -90,3 +90,25 @@ test("the tools are in the memory toolset, write kind, and absent with --read-on
     await ro.close();
   }
 });
+
+test("register_fix records the server's repository; recall scope=repo keeps only that repository's fixes", async () => {
+  const { repoOf } = await import("../src/hooks/repo.js");
+  const c = await connect();
+  try {
+    const here = repoOf(process.cwd());
+    assert.ok(here, "the tests run inside a git checkout");
+    const error = "src/a.ts(1,1): error TS2304: Cannot find name 'fooBarBaz'.\n";
+    const reg = await c.ok<{ signature: string }>("register_fix", { error, fix: "declare or import fooBarBaz" });
+    const row = c.app.services.db.prepare("SELECT repo FROM fixes WHERE signature = ?").get(reg.signature) as { repo: string };
+    assert.equal(row.repo, here);
+    // A fix learned in another repository is left out with scope=repo, kept (ranked after) by default.
+    const other = "Traceback (most recent call last):\n  File \"app.py\", line 3, in <module>\nKeyError: 'missing_key'\n";
+    c.app.services.registry.register({ error: other, fix: "elsewhere", repo: "/some/other/repo/.git" });
+    const scoped = await c.ok<{ results: Array<{ fix: string }> }>("recall", { query: other, kinds: ["fix"], scope: "repo" });
+    assert.ok(scoped.results.every((r) => r.fix !== "elsewhere"));
+    const global = await c.ok<{ results: Array<{ fix: string }> }>("recall", { query: other, kinds: ["fix"] });
+    assert.ok(global.results.some((r) => r.fix === "elsewhere"));
+  } finally {
+    await c.close();
+  }
+});

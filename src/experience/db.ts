@@ -132,6 +132,74 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX examples_unused ON examples (tensor, source, used_at, id);
   `,
+  // 3: training requests (the queue the train worker drains) and the worker lock.
+  `
+  CREATE TABLE train_requests (
+    id            TEXT PRIMARY KEY,
+    tensor        TEXT NOT NULL,
+    -- which examples feed the run: 'runs' | 'trail' | 'examples', NULL = all
+    source        TEXT,
+    backend       TEXT NOT NULL,
+    gates         TEXT NOT NULL DEFAULT '{}',
+    status        TEXT NOT NULL CHECK (status IN ('queued', 'running', 'deployed', 'rejected', 'failed')),
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    worker        TEXT,
+    heartbeat_at  INTEGER,
+    base_version  INTEGER,
+    -- the staging version this run wrote (deployed or not)
+    version       INTEGER,
+    metrics       TEXT,
+    gate_results  TEXT,
+    error         TEXT,
+    created_at    INTEGER NOT NULL,
+    started_at    INTEGER,
+    finished_at   INTEGER
+  );
+  -- at most one queued-or-running request per tensor: a second one is a duplicate
+  CREATE UNIQUE INDEX train_requests_open ON train_requests (tensor) WHERE status IN ('queued', 'running');
+  CREATE INDEX train_requests_by_status ON train_requests (status, created_at);
+  -- the one live worker: who holds the queue and when it last said so
+  CREATE TABLE train_lock (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    worker        TEXT NOT NULL,
+    pid           INTEGER NOT NULL,
+    heartbeat_at  INTEGER NOT NULL
+  );
+  -- set when a run over the example was rejected by the quality gates: later runs skip it
+  ALTER TABLE examples ADD COLUMN rejected_at INTEGER;
+  `,
+  // 4 (hooks, harvest): failures awaiting the command that resolves them, and transcripts read.
+  `
+  CREATE TABLE pending_failures (
+    id           INTEGER PRIMARY KEY,
+    session_id   TEXT NOT NULL,
+    command      TEXT NOT NULL,
+    cwd          TEXT NOT NULL DEFAULT '',
+    repo         TEXT NOT NULL DEFAULT '',
+    error        TEXT NOT NULL,
+    -- signature of the fix the hook showed for this failure, '' if none
+    suggested    TEXT NOT NULL DEFAULT '',
+    -- JSON array of the commands and edits made since the failure
+    steps        TEXT NOT NULL DEFAULT '[]',
+    created_at   INTEGER NOT NULL
+  );
+  CREATE INDEX pending_by_session ON pending_failures (session_id, created_at);
+  -- one row per transcript file state harvested: the same file, size and mtime is read once
+  CREATE TABLE harvested (
+    file         TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    mtime_ms     INTEGER NOT NULL,
+    pairs        INTEGER NOT NULL DEFAULT 0,
+    harvested_at INTEGER NOT NULL,
+    PRIMARY KEY (file, size, mtime_ms)
+  );
+  -- tool_use ids whose failure→fix pair is stored: a file that grew is re-read without duplicates
+  CREATE TABLE harvested_pairs (
+    tool_use_id  TEXT PRIMARY KEY,
+    signature    TEXT NOT NULL,
+    harvested_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -48,8 +48,18 @@ export interface RecallHit {
 
 export interface RecallOptions {
   tensor?: string;
+  /** Read this version of `tensor` instead of the active one (training evaluates staging versions this way). */
+  version?: number;
   k?: number;
   explain?: boolean;
+}
+
+export interface VersionInfo {
+  version: number;
+  status: "active" | "staging" | "retired";
+  created_at: number;
+  note: string;
+  rows: number;
 }
 
 export interface TensorInfo {
@@ -206,7 +216,7 @@ export class ExperienceStore {
 
     let active: Array<{ name: string; active_version: number }>;
     if (options.tensor) {
-      const v = this.activeVersion(options.tensor);
+      const v = options.version ?? this.activeVersion(options.tensor);
       if (v === undefined) return [];
       active = [{ name: options.tensor, active_version: v }];
     } else {
@@ -315,5 +325,123 @@ export class ExperienceStore {
          FROM tensors t ORDER BY t.name`,
       )
       .all() as TensorInfo[];
+  }
+
+  // ---- versions (training writes a staging version, deploy switches the active pointer) ----------
+
+  /** Every version of a tensor, newest first, with its row count. */
+  versions(tensor: string): VersionInfo[] {
+    return this.db
+      .prepare(
+        `SELECT v.version, v.status, v.created_at, v.note,
+                (SELECT count(*) FROM rows r WHERE r.tensor = v.tensor AND r.version = v.version) AS rows
+         FROM tensor_versions v WHERE v.tensor = ? ORDER BY v.version DESC`,
+      )
+      .all(tensor) as VersionInfo[];
+  }
+
+  /**
+   * A new staging version holding a copy of the active version's rows (counters and strength
+   * included). Invisible to recall until deployed. Returns its number.
+   */
+  createStaging(tensor: string, note: string): number {
+    const run = this.db.transaction(() => {
+      const active = this.activeVersion(tensor);
+      if (active === undefined) throw new Error(`unknown tensor ${tensor}`);
+      // Numbers are never reused, even after a dropped staging version: a version names one content.
+      const max = this.db.prepare("SELECT max(version) AS v FROM tensor_versions WHERE tensor = ?").get(tensor) as { v: number };
+      const metaKey = `last_version:${tensor}`;
+      const last = this.db.prepare("SELECT value FROM meta WHERE key = ?").pluck().get(metaKey) as string | undefined;
+      const version = Math.max(max.v, Number(last ?? 0)) + 1;
+      this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(metaKey, String(version));
+      const now = Date.now();
+      this.st.insertVersion.run(tensor, version, "staging", now, note);
+      const scope = scopePrefix(tensor, version);
+      const copy = this.db.prepare(
+        `INSERT INTO rows (tensor, version, query, key, value, tags, scope, hash, hits, strength, successes, failures, created_at, updated_at)
+         SELECT tensor, ?, query, key, value, tags, ?, hash, hits, strength, successes, failures, created_at, updated_at FROM rows WHERE id = ?`,
+      );
+      for (const row of this.db.prepare("SELECT id FROM rows WHERE tensor = ? AND version = ? ORDER BY id").pluck().all(tensor, active) as number[]) {
+        const id = Number(copy.run(version, scope, row).lastInsertRowid);
+        const tokens = this.st.candidate.get(row) ?? "";
+        this.st.terms.run(id, tokens);
+        this.st.index.run(id, tokens ? tokens.split(" ").map((t) => scope + t).join(" ") : "");
+      }
+      return version;
+    });
+    return run.immediate();
+  }
+
+  /** Replace row `id` (of a staging version) by `row`, in the same version. Returns the new row's id. */
+  replaceRow(id: number, row: NewRow): number {
+    const run = this.db.transaction(() => {
+      const old = this.st.full.get(id);
+      if (!old) throw new Error(`no row ${id}`);
+      this.st.deleteRow.run(id);
+      return this.upsert(old.tensor, old.version, row, Date.now()).id;
+    });
+    return run.immediate();
+  }
+
+  /**
+   * Make `version` the active version of `tensor`: the old active one becomes retired. Throws when
+   * the active version is no longer `expectedActive` (someone deployed or rolled back meanwhile).
+   * Runs in the caller's transaction when there is one (so a deploy can commit other state with it).
+   */
+  activate(tensor: string, version: number, expectedActive: number): void {
+    const run = this.db.transaction(() => {
+      const active = this.activeVersion(tensor);
+      if (active !== expectedActive) throw new Error(`the active version of ${tensor} changed from ${expectedActive} to ${active ?? "none"} meanwhile`);
+      const target = this.db.prepare("SELECT status FROM tensor_versions WHERE tensor = ? AND version = ?").get(tensor, version) as { status: string } | undefined;
+      if (!target) throw new Error(`${tensor} has no version ${version}`);
+      this.db.prepare("UPDATE tensor_versions SET status = 'retired' WHERE tensor = ? AND version = ?").run(tensor, active);
+      this.db.prepare("UPDATE tensor_versions SET status = 'active' WHERE tensor = ? AND version = ?").run(tensor, version);
+      this.db.prepare("UPDATE tensors SET active_version = ? WHERE name = ?").run(version, tensor);
+    });
+    run.immediate();
+  }
+
+  /** Restore the newest retired version older than the active one. Returns {from, to}. */
+  rollback(tensor: string): { from: number; to: number } {
+    const run = this.db.transaction(() => {
+      const active = this.activeVersion(tensor);
+      if (active === undefined) throw new Error(`unknown tensor ${tensor}`);
+      const prev = this.db
+        .prepare("SELECT max(version) AS v FROM tensor_versions WHERE tensor = ? AND status = 'retired' AND version < ?")
+        .get(tensor, active) as { v: number | null };
+      if (prev.v === null) throw new Error(`${tensor} has no older version to roll back to (active: ${active})`);
+      this.activate(tensor, prev.v, active);
+      this.db.prepare("UPDATE tensor_versions SET note = note || ' (rolled back)' WHERE tensor = ? AND version = ?").run(tensor, active);
+      return { from: active, to: prev.v };
+    });
+    return run.immediate();
+  }
+
+  /** Delete a staging version and its rows (an abandoned training run). Active and retired versions are kept. */
+  dropStaging(tensor: string, version: number): number {
+    const run = this.db.transaction(() => {
+      const info = this.db.prepare("DELETE FROM tensor_versions WHERE tensor = ? AND version = ? AND status = 'staging'").run(tensor, version);
+      if (info.changes === 0) return 0;
+      return this.db.prepare("DELETE FROM rows WHERE tensor = ? AND version = ?").run(tensor, version).changes;
+    });
+    return run.immediate();
+  }
+
+  /** Keep the `keep` newest non-staging versions (the active one always); delete older retired ones. Returns the versions deleted. */
+  prune(tensor: string, keep = 3): number[] {
+    const run = this.db.transaction(() => {
+      const active = this.activeVersion(tensor);
+      const kept = this.db
+        .prepare("SELECT version FROM tensor_versions WHERE tensor = ? AND status != 'staging' ORDER BY version DESC")
+        .pluck()
+        .all(tensor) as number[];
+      const drop = kept.slice(Math.max(1, keep)).filter((v) => v !== active);
+      for (const v of drop) {
+        this.db.prepare("DELETE FROM rows WHERE tensor = ? AND version = ?").run(tensor, v);
+        this.db.prepare("DELETE FROM tensor_versions WHERE tensor = ? AND version = ?").run(tensor, v);
+      }
+      return drop;
+    });
+    return run.immediate();
   }
 }

@@ -48,6 +48,8 @@ export interface FixMatch {
   template: string;
   context: string;
   status: FixStatus;
+  /** The repository (git common dir) the fix was first learned in; "" when unknown. */
+  repo: string;
 }
 
 export interface RegisterInput {
@@ -59,6 +61,16 @@ export interface RegisterInput {
   /** Tool or command the error came from, e.g. "tsc"; part of the signature. */
   context?: string;
   status?: FixStatus;
+  /** The repository (git common dir) this happened in; kept from the first registration. */
+  repo?: string;
+}
+
+/** Lookup scope: "repo" keeps only fixes learned in `repo`; "global" (default) ranks them first. */
+export interface LookupOptions {
+  context?: string;
+  limit?: number;
+  repo?: string;
+  scope?: "global" | "repo";
 }
 
 export interface RegisterResult {
@@ -124,6 +136,7 @@ interface Row {
   successes: number;
   failures: number;
   occurrences: number;
+  repo: string;
 }
 
 interface Entry {
@@ -140,9 +153,10 @@ interface Entry {
   epoch: number;
   successes: number;
   failures: number;
+  repo: string;
 }
 
-const COLUMNS = "signature, error_type, context, template, lines, fix, structured, status, strength, epoch, successes, failures, occurrences";
+const COLUMNS = "signature, error_type, context, template, lines, fix, structured, status, strength, epoch, successes, failures, occurrences, repo";
 
 // A feature shared by more than this share of the entries (and more than MIN_POSTING_CAP of
 // them) is too common to find candidates with: "error", "not", "cannot" would list everything.
@@ -187,8 +201,8 @@ export class FixRegistry {
       keys: db.prepare("SELECT signature FROM fixes").pluck(),
       get: db.prepare(`SELECT ${COLUMNS} FROM fixes WHERE signature = ?`),
       insert: db.prepare(
-        `INSERT INTO fixes (signature, error_type, context, template, lines, tokens, fix, structured, status, strength, epoch, rev, created_at, updated_at)
-         VALUES (@signature, @error_type, @context, @template, @lines, @tokens, @fix, @structured, @status, @strength, @epoch, @rev, @now, @now)`,
+        `INSERT INTO fixes (signature, error_type, context, template, lines, tokens, fix, structured, status, strength, epoch, repo, rev, created_at, updated_at)
+         VALUES (@signature, @error_type, @context, @template, @lines, @tokens, @fix, @structured, @status, @strength, @epoch, @repo, @rev, @now, @now)`,
       ),
       reinforce: db.prepare(
         `UPDATE fixes SET fix = @fix, status = @status, strength = @strength, epoch = @epoch, occurrences = occurrences + 1, rev = @rev, updated_at = @now
@@ -277,6 +291,7 @@ export class FixRegistry {
           successes: 0,
           failures: 0,
           occurrences: 1,
+          repo: input.repo ?? "",
         };
         this.stmts.insert.run({ ...created, tokens: features(lines).filter((f) => !f.includes(" ")).join(" "), rev, now });
         this.stmts.addHistory.run(signature, fix, sample, now);
@@ -364,17 +379,24 @@ export class FixRegistry {
   // reads
 
   /** Fixes for an error output (or a 16-hex signature): exact match first, then similar ones. */
-  lookup(text: string, options: { context?: string; limit?: number } = {}): FixMatch[] {
+  lookup(text: string, options: LookupOptions = {}): FixMatch[] {
     const limit = Math.max(1, options.limit ?? 5);
     const trimmed = text.trim();
+    const repo = options.repo ?? "";
+    const inScope = (m: FixMatch) => options.scope !== "repo" || m.repo === repo;
     if (SIGNATURE_RE.test(trimmed)) {
       const m = this.lookupSignature(trimmed);
-      return m ? [m] : [];
+      return m && inScope(m) ? [m] : [];
     }
     this.sync();
     const norm = normalizeError(redactSecrets(text).text);
     if (!norm.template) return [];
-    return this.match(norm, options.context?.trim(), limit);
+    if (!repo && options.scope !== "repo") return this.match(norm, options.context?.trim(), limit);
+    // This repository's fixes first at equal confidence; a better match elsewhere still wins.
+    const all = this.match(norm, options.context?.trim(), options.scope === "repo" ? Number.MAX_SAFE_INTEGER : limit * 4).filter(inScope);
+    const here = (m: FixMatch) => (m.repo === repo ? 1 : 0);
+    all.sort((a, b) => b.score - a.score || here(b) - here(a) || b.strength - a.strength || (a.signature < b.signature ? -1 : 1));
+    return all.slice(0, limit);
   }
 
   /** The fix registered under this signature, if it is alive. O(1). */
@@ -561,6 +583,7 @@ function toEntry(row: Row): Entry {
     epoch: row.epoch,
     successes: row.successes,
     failures: row.failures,
+    repo: row.repo ?? "",
   };
 }
 
@@ -577,6 +600,7 @@ function toMatch(e: Entry, match: FixMatch["match"], score: number, strength: nu
     template: e.template,
     context: e.context,
     status: e.status,
+    repo: e.repo,
   };
 }
 

@@ -4,12 +4,15 @@ import { recall } from "./recall.js";
 import { forget } from "./forget.js";
 import { registerFix } from "./register_fix.js";
 import { reportOutcome } from "./report_outcome.js";
+import { harvest } from "./harvest.js";
 import { tmuxSession } from "./tmux_session.js";
 import { sendText } from "./send_text.js";
 import { sendKeys } from "./send_keys.js";
 import { capturePane } from "./capture_pane.js";
 import { validateTrail } from "./validate_trail.js";
 import { runHarnessTool } from "./run_harness.js";
+import { trainModel } from "./train_model.js";
+import { trainingStatus } from "./training_status.js";
 
 /** Every tool, in the order `tools/list` shows them. */
 export const ALL_TOOLS: readonly AnyTool[] = [
@@ -19,6 +22,7 @@ export const ALL_TOOLS: readonly AnyTool[] = [
   forget,
   registerFix,
   reportOutcome,
+  harvest,
   // terminal
   tmuxSession,
   sendText,
@@ -27,4 +31,7 @@ export const ALL_TOOLS: readonly AnyTool[] = [
   validateTrail,
   // harness
   runHarnessTool,
+  // train
+  trainModel,
+  trainingStatus,
 ];

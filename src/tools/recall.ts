@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { tensorNameSchema } from "../names.js";
+import { repoOf } from "../hooks/repo.js";
 import { defineTool, UserError } from "./tool.js";
 
 const experienceResult = z.object({
@@ -65,6 +66,10 @@ export const recall = defineTool({
       .describe('Which kinds of result to return: "experience" rows, registered "fix"es, or both'),
     explain: z.boolean().default(false).describe("Include how each experience score was computed"),
     max_chars: z.number().int().min(200).max(200_000).optional().describe("Trim long fields so the answer stays near this size"),
+    scope: z
+      .enum(["global", "repo"])
+      .optional()
+      .describe('Fixes from every repository, this one\'s first at equal confidence ("global", default), or only those learned in the server\'s git repository ("repo")'),
   },
   outputSchema: {
     results: z.array(z.discriminatedUnion("kind", [experienceResult, fixResult])),
@@ -77,7 +82,8 @@ export const recall = defineTool({
     const started = performance.now();
     const results: Result[] = [];
     if (args.kinds.includes("fix")) {
-      for (const m of services.registry.lookup(args.query, { limit: args.k })) {
+      // The repository is the server's working directory's (clients start it in the project).
+      for (const m of services.registry.lookup(args.query, { limit: args.k, repo: repoOf(process.cwd()), scope: args.scope })) {
         results.push({
           kind: "fix",
           signature: m.signature,

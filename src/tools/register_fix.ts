@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FixInputError, type RegisterResult } from "../registry/registry.js";
+import { repoOf } from "../hooks/repo.js";
 import { defineTool, UserError } from "./tool.js";
 
 export const registerFix = defineTool({
@@ -52,6 +53,8 @@ export const registerFix = defineTool({
         signatureFields: args.signature_fields,
         fix: args.fix,
         context: args.context,
+        // The server runs in the client's project: its repository scopes the fix (recall prefers it).
+        repo: repoOf(process.cwd()),
       });
     } catch (err) {
       // e.g. an error output that is all noise once normalized

@@ -1,0 +1,43 @@
+/** `experience-mcp train-worker` and `experience-mcp rollback`. */
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config.js";
+import { openDatabase } from "../experience/db.js";
+import { ExperienceStore } from "../experience/store.js";
+import { TENSOR_PATTERN } from "../names.js";
+import { runWorker } from "./worker.js";
+
+export async function trainWorkerCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { once: { type: "boolean" }, watch: { type: "boolean" }, home: { type: "string" }, "poll-s": { type: "string" } },
+    strict: true,
+  });
+  if (values.once && values.watch) throw new Error("train-worker takes --once or --watch, not both");
+  const pollS = values["poll-s"] === undefined ? 5 : Number(values["poll-s"]);
+  if (!Number.isFinite(pollS) || pollS <= 0) throw new Error("--poll-s must be a positive number of seconds");
+  const holdMs = Number(process.env.EXPERIENCE_MCP_TRAIN_HOLD_MS ?? 0);
+  const summary = await runWorker({
+    home: loadConfig({ home: values.home }).home,
+    watch: values.watch === true,
+    pollMs: pollS * 1000,
+    holdMs: Number.isFinite(holdMs) && holdMs > 0 ? holdMs : undefined,
+  });
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  return 0;
+}
+
+export async function rollbackCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { home: { type: "string" } }, allowPositionals: true, strict: true });
+  const tensor = positionals[0];
+  if (!tensor || positionals.length > 1) throw new Error("usage: experience-mcp rollback TENSOR [--home DIR]");
+  if (!TENSOR_PATTERN.test(tensor)) throw new Error(`invalid tensor name ${JSON.stringify(tensor.slice(0, 80))}: use NAME or NAMESPACE/NAME`);
+  const db = openDatabase(loadConfig({ home: values.home }).home);
+  try {
+    const store = new ExperienceStore(db);
+    const result = store.rollback(tensor);
+    process.stdout.write(`${JSON.stringify({ tensor, ...result, versions: store.versions(tensor).map(({ version, status, rows }) => ({ version, status, rows })) })}\n`);
+  } finally {
+    db.close();
+  }
+  return 0;
+}
