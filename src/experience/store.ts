@@ -75,7 +75,7 @@ export const POSTINGS_BUDGET = 8000;
 /** How many candidate rows are scored exactly. */
 export const CANDIDATES = 150;
 /** Rows tied with the last candidate are kept up to this many. */
-export const MAX_CANDIDATES = 600;
+export const MAX_CANDIDATES = 300;
 /** Query tokens beyond this many (distinct) are ignored. */
 export const MAX_QUERY_TOKENS = 64;
 
@@ -238,9 +238,13 @@ export class ExperienceStore {
       for (const id of ids) into.set(id, (into.get(id) ?? 0) + 1);
     }
     const pool = rareHits.size > 0 ? rareHits : commonHits;
-    // The CANDIDATES rows sharing the most rare tokens, plus any tied with the last of them (up
-    // to MAX_CANDIDATES): cutting a tie by id would drop rows as good as the ones kept.
-    const ranked = [...pool].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    // Rank by rare tokens shared, then by common tokens seen with the row (a free signal from
+    // postings already read), then by id. Rows still tied with the last of the CANDIDATES are kept
+    // up to MAX_CANDIDATES: cutting a tie by id would drop rows as good as the ones kept.
+    const secondary = pool === rareHits ? commonHits : rareHits;
+    const ranked = [...pool]
+      .map(([id, n]) => [id, n * 1024 + (secondary.get(id) ?? 0)] as [number, number])
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     let cut = Math.min(CANDIDATES, ranked.length);
     const floor = ranked[cut - 1]?.[1];
     while (cut < ranked.length && cut < MAX_CANDIDATES && ranked[cut]![1] === floor) cut++;
