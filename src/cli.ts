@@ -139,7 +139,8 @@ const COMMANDS: Record<string, Command> = {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const first = argv[0];
-  if (first === "--help" || first === "-h" || first === "help") {
+  // `experience-mcp install-hooks --help` and the like: every command's usage is in USAGE.
+  if (first === "--help" || first === "-h" || first === "help" || argv.includes("--help")) {
     process.stdout.write(USAGE);
     return;
   }

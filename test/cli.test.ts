@@ -66,6 +66,9 @@ test("CLI refuses bad arguments with a message and a non-zero exit", () => {
     const help = run(home, ["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /experience-mcp \[serve\]/);
+    const subHelp = run(home, ["install-hooks", "--help"]);
+    assert.equal(subHelp.code, 0);
+    assert.match(subHelp.stdout, /install-hooks \[--project\|--user\]/);
     assert.equal(run(home, ["serve", "--toolsets", "bogus"]).code, 1);
   } finally {
     cleanup();
