@@ -197,3 +197,16 @@ test("import reads a tensor written by the seed (missing element files are empty
     assert.throws(() => importTensor(store, "seed", join(home, "nope")), /no "shape" file/);
   });
 });
+
+test("recall puts the caller's repository first among equal scores; scope=repo keeps only its rows", () => {
+  withStore((store) => {
+    const elsewhere = store.remember("t", { query: "", key: "run the unit tests", value: "make test", repo: "/other/.git" }).id;
+    const here = store.remember("t", { query: "", key: "run the unit tests", value: "npm test", repo: "/mine/.git" }).id;
+    store.remember("t", { query: "", key: "run the unit tests quickly", value: "npm test -- --bail", repo: "/other/.git" });
+    // Without a repository: ties by id, so the older row first.
+    assert.deepEqual(store.recall("run the unit tests", { tensor: "t", k: 2 }).map((h) => h.id), [elsewhere, here]);
+    // From /mine: its row first at the same score; a better score elsewhere would still win.
+    assert.deepEqual(store.recall("run the unit tests", { tensor: "t", k: 2, repo: "/mine/.git" }).map((h) => h.id), [here, elsewhere]);
+    assert.deepEqual(store.recall("run the unit tests", { tensor: "t", repo: "/mine/.git", scope: "repo" }).map((h) => h.value), ["npm test"]);
+  });
+});

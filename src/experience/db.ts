@@ -200,6 +200,10 @@ const MIGRATIONS: readonly string[] = [
     harvested_at INTEGER NOT NULL
   );
   `,
+  // 5: experience rows remember the repository (git common dir) they were learned in, like fixes.
+  `
+  ALTER TABLE rows ADD COLUMN repo TEXT NOT NULL DEFAULT '';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -26,6 +26,8 @@ export interface NewRow {
   key: string;
   value: string;
   tags?: readonly string[];
+  /** The repository (git common dir) the row was learned in; "" when unknown. */
+  repo?: string;
 }
 
 export interface RecallExplain {
@@ -52,6 +54,10 @@ export interface RecallOptions {
   version?: number;
   k?: number;
   explain?: boolean;
+  /** The caller's repository: among equal scores its rows come first. */
+  repo?: string;
+  /** "repo": only rows learned in `repo`; "global" (default): every row, `repo`'s first on ties. */
+  scope?: "global" | "repo";
 }
 
 export interface VersionInfo {
@@ -109,7 +115,8 @@ export class ExperienceStore {
     insertVersion: Database.Statement<[string, number, string, number, string]>;
     byHash: Database.Statement<[string, number, string], { id: number; tags: string }>;
     reinforce: Database.Statement<[string, number, number]>;
-    insertRow: Database.Statement<[string, number, string, string, string, string, string, string, number, number]>;
+    insertRow: Database.Statement<[string, number, string, string, string, string, string, string, string, number, number]>;
+    repoOf: Database.Statement<[number], string>;
     index: Database.Statement<[number, string]>;
     terms: Database.Statement<[number, string]>;
     postings: Database.Statement<[string, number], number>;
@@ -127,9 +134,10 @@ export class ExperienceStore {
       byHash: db.prepare("SELECT id, tags FROM rows WHERE tensor = ? AND version = ? AND hash = ?"),
       reinforce: db.prepare("UPDATE rows SET hits = hits + 1, tags = ?, updated_at = ? WHERE id = ?"),
       insertRow: db.prepare(
-        "INSERT INTO rows (tensor, version, query, key, value, tags, scope, hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO rows (tensor, version, query, key, value, tags, scope, hash, repo, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       index: db.prepare("INSERT INTO rows_fts (rowid, doc) VALUES (?, ?)"),
+      repoOf: db.prepare<[number], string>("SELECT repo FROM rows WHERE id = ?").pluck(),
       terms: db.prepare("INSERT INTO row_terms (id, tokens) VALUES (?, ?)"),
       // rowid order = insertion order, so a capped read is deterministic
       postings: db.prepare<[string, number], number>("SELECT rowid FROM rows_fts WHERE rows_fts MATCH ? ORDER BY rowid LIMIT ?").pluck(),
@@ -167,7 +175,7 @@ export class ExperienceStore {
     }
     const tokens = tokenSet(`${query} ${key}`);
     const scope = scopePrefix(tensor, version);
-    const info = this.st.insertRow.run(tensor, version, query, key, value, JSON.stringify(tags), scope, hash, now, now);
+    const info = this.st.insertRow.run(tensor, version, query, key, value, JSON.stringify(tags), scope, hash, row.repo ?? "", now, now);
     const id = Number(info.lastInsertRowid);
     this.st.terms.run(id, tokens.join(" "));
     this.st.index.run(id, tokens.map((t) => scope + t).join(" "));
@@ -262,8 +270,20 @@ export class ExperienceStore {
     }
     scored.sort((a, b) => b.score - a.score || a.id - b.id);
 
+    let chosen = scored.slice(0, k);
+    if (options.repo || options.scope === "repo") {
+      // The caller's repository first among equal scores (scope "repo": only its rows). Reading
+      // each candidate's repo is one small lookup; a window of 4k keeps it bounded.
+      const repo = options.repo ?? "";
+      const window = scored.slice(0, options.scope === "repo" ? CANDIDATES : 4 * k).map((s) => ({ ...s, here: this.st.repoOf.get(s.id) === repo }));
+      chosen = window
+        .filter((s) => options.scope !== "repo" || s.here)
+        .sort((a, b) => b.score - a.score || Number(b.here) - Number(a.here) || a.id - b.id)
+        .slice(0, k);
+    }
+
     const hits: RecallHit[] = [];
-    for (const s of scored.slice(0, k)) {
+    for (const s of chosen) {
       const r = this.st.full.get(s.id);
       if (!r) continue;
       const hit: RecallHit = { id: r.id, tensor: r.tensor, score: s.score, query: r.query, key: r.key, value: r.value };
@@ -362,8 +382,8 @@ export class ExperienceStore {
       this.st.insertVersion.run(tensor, version, "staging", now, note);
       const scope = scopePrefix(tensor, version);
       const copy = this.db.prepare(
-        `INSERT INTO rows (tensor, version, query, key, value, tags, scope, hash, hits, strength, successes, failures, created_at, updated_at)
-         SELECT tensor, ?, query, key, value, tags, ?, hash, hits, strength, successes, failures, created_at, updated_at FROM rows WHERE id = ?`,
+        `INSERT INTO rows (tensor, version, query, key, value, tags, scope, hash, hits, strength, successes, failures, repo, created_at, updated_at)
+         SELECT tensor, ?, query, key, value, tags, ?, hash, hits, strength, successes, failures, repo, created_at, updated_at FROM rows WHERE id = ?`,
       );
       for (const row of this.db.prepare("SELECT id FROM rows WHERE tensor = ? AND version = ? ORDER BY id").pluck().all(tensor, active) as number[]) {
         const id = Number(copy.run(version, scope, row).lastInsertRowid);

@@ -69,7 +69,7 @@ export const recall = defineTool({
     scope: z
       .enum(["global", "repo"])
       .optional()
-      .describe('Fixes from every repository, this one\'s first at equal confidence ("global", default), or only those learned in the server\'s git repository ("repo")'),
+      .describe('Rows and fixes from every repository, this one\'s first at equal score ("global", default), or only those learned in the server\'s git repository ("repo")'),
   },
   outputSchema: {
     results: z.array(z.discriminatedUnion("kind", [experienceResult, fixResult])),
@@ -81,9 +81,10 @@ export const recall = defineTool({
     }
     const started = performance.now();
     const results: Result[] = [];
+    // The repository is the server's working directory's (clients start it in the project).
+    const repo = repoOf(process.cwd());
     if (args.kinds.includes("fix")) {
-      // The repository is the server's working directory's (clients start it in the project).
-      for (const m of services.registry.lookup(args.query, { limit: args.k, repo: repoOf(process.cwd()), scope: args.scope })) {
+      for (const m of services.registry.lookup(args.query, { limit: args.k, repo, scope: args.scope })) {
         results.push({
           kind: "fix",
           signature: m.signature,
@@ -98,7 +99,7 @@ export const recall = defineTool({
       }
     }
     if (args.kinds.includes("experience")) {
-      for (const h of services.store.recall(args.query, { tensor: args.tensor, k: args.k, explain: args.explain })) {
+      for (const h of services.store.recall(args.query, { tensor: args.tensor, k: args.k, explain: args.explain, repo, scope: args.scope })) {
         results.push({ kind: "experience", ...h });
       }
     }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { tensorNameSchema } from "../names.js";
+import { repoOf } from "../hooks/repo.js";
 import { defineTool, UserError } from "./tool.js";
 
 export const remember = defineTool({
@@ -29,7 +30,8 @@ export const remember = defineTool({
         throw new UserError(`${field} is ${args[field].length} characters; the limit is ${max}. Store the relevant part (e.g. the error's first lines).`);
       }
     }
-    const result = services.store.remember(args.tensor, { query: args.query, key: args.key, value: args.value, tags: args.tags });
+    // The server runs in the client's project: rows remember its repository, and recall prefers it.
+    const result = services.store.remember(args.tensor, { query: args.query, key: args.key, value: args.value, tags: args.tags, repo: repoOf(process.cwd()) });
     return {
       structured: result,
       text: `${result.created ? "Stored" : "Reinforced"} row ${result.id} in tensor ${result.tensor}.`,
