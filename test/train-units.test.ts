@@ -31,9 +31,11 @@ test("levenshtein: known distances, symmetric, normalized to [0, 1]", () => {
 
 test("gradient hunk: unified -/+ lines for what differs, nothing when equal", () => {
   assert.equal(unifiedHunk("same", "same"), "");
-  assert.equal(unifiedHunk("head -n 1 {1}", "tail -n 1 {1}"), "--- answer (actual)\n+++ answer (expected)\n@@ -1,1 +1,1 @@\n-head -n 1 {1}\n+tail -n 1 {1}\n");
-  const multi = unifiedHunk("a\nb\nc", "a\nx\nc");
-  assert.match(multi, /@@ -2,1 \+2,1 @@\n-b\n\+x\n$/);
+  assert.equal(unifiedHunk("head -n 1 {1}", "tail -n 1 {1}"), "--- answer\tactual\n+++ answer\texpected\n@@ -1,1 +1,1 @@\n-head -n 1 {1}\n+tail -n 1 {1}\n");
+  // Unchanged lines around the change stay as context.
+  assert.equal(unifiedHunk("a\nb\nc", "a\nx\nc"), "--- answer\tactual\n+++ answer\texpected\n@@ -1,3 +1,3 @@\n a\n-b\n+x\n c\n");
+  // No answer at all (nothing fitted): the whole expected output is added.
+  assert.equal(unifiedHunk("", "ls"), "--- answer\tactual\n+++ answer\texpected\n@@ -0,0 +1,1 @@\n+ls\n");
 });
 
 test("dataset: deterministic split, held-out never trained on, replay fills 30 % of the batch", () => {
