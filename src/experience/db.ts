@@ -204,6 +204,10 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE rows ADD COLUMN repo TEXT NOT NULL DEFAULT '';
   `,
+  // 6 (openai backend): the model a tensor version answers with, e.g. a fine-tuned one; NULL = the configured model.
+  `
+  ALTER TABLE tensor_versions ADD COLUMN model TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -65,6 +65,8 @@ export interface VersionInfo {
   status: "active" | "staging" | "retired";
   created_at: number;
   note: string;
+  /** The LLM this version answers with when one is configured (a fine-tuned model); null = the configured model. */
+  model: string | null;
   rows: number;
 }
 
@@ -190,6 +192,11 @@ export class ExperienceStore {
       return this.upsert(tensor, version, row, now);
     });
     return { ...run.immediate(), tensor };
+  }
+
+  /** Add one row to `version` of an existing tensor (a staging version in training); an identical row is reinforced. */
+  addRow(tensor: string, version: number, row: NewRow): { id: number; created: boolean } {
+    return this.db.transaction(() => this.upsert(tensor, version, row, Date.now())).immediate();
   }
 
   /** Bulk insert into the active version (or a given version) in one transaction. Returns rows created. */
@@ -357,7 +364,7 @@ export class ExperienceStore {
   versions(tensor: string): VersionInfo[] {
     return this.db
       .prepare(
-        `SELECT v.version, v.status, v.created_at, v.note,
+        `SELECT v.version, v.status, v.created_at, v.note, v.model,
                 (SELECT count(*) FROM rows r WHERE r.tensor = v.tensor AND r.version = v.version) AS rows
          FROM tensor_versions v WHERE v.tensor = ? ORDER BY v.version DESC`,
       )
@@ -380,6 +387,8 @@ export class ExperienceStore {
       this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(metaKey, String(version));
       const now = Date.now();
       this.st.insertVersion.run(tensor, version, "staging", now, note);
+      // The staging version answers with the active one's model until a backend sets another.
+      this.db.prepare("UPDATE tensor_versions SET model = (SELECT model FROM tensor_versions WHERE tensor = ? AND version = ?) WHERE tensor = ? AND version = ?").run(tensor, active, tensor, version);
       const scope = scopePrefix(tensor, version);
       const copy = this.db.prepare(
         `INSERT INTO rows (tensor, version, query, key, value, tags, scope, hash, hits, strength, successes, failures, repo, created_at, updated_at)
@@ -439,6 +448,20 @@ export class ExperienceStore {
       return { from: active, to: prev.v };
     });
     return run.immediate();
+  }
+
+  /** The model `version` (default: the active one) of `tensor` answers with; undefined = the configured model. */
+  modelOf(tensor: string, version?: number): string | undefined {
+    const v = version ?? this.activeVersion(tensor);
+    if (v === undefined) return undefined;
+    const model = this.db.prepare("SELECT model FROM tensor_versions WHERE tensor = ? AND version = ?").pluck().get(tensor, v) as string | null | undefined;
+    return model ?? undefined;
+  }
+
+  /** Record the model a staging version answers with (set by the openai backend before the gates). */
+  setStagingModel(tensor: string, version: number, model: string): void {
+    const info = this.db.prepare("UPDATE tensor_versions SET model = ? WHERE tensor = ? AND version = ? AND status = 'staging'").run(model, tensor, version);
+    if (info.changes !== 1) throw new Error(`${tensor} has no staging version ${version}`);
   }
 
   /** Delete a staging version and its rows (an abandoned training run). Active and retired versions are kept. */

@@ -48,9 +48,14 @@ export class Expert {
     private readonly k = DEFAULT_K,
   ) {}
 
-  async ask(o: AskOptions): Promise<ExpertAnswer> {
+  /** The rows that fit the input best (at most k), best first. */
+  retrieve(o: Pick<AskOptions, "input" | "filter">): RecallHit[] {
     // Read more than k when filtering, so k usable rows remain.
-    const hits = this.store.recall(o.input, { tensor: this.tensor, k: o.filter ? this.k * 4 : this.k }).filter((h) => !o.filter || o.filter(h)).slice(0, this.k);
+    return this.store.recall(o.input, { tensor: this.tensor, k: o.filter ? this.k * 4 : this.k }).filter((h) => !o.filter || o.filter(h)).slice(0, this.k);
+  }
+
+  async ask(o: AskOptions): Promise<ExpertAnswer> {
+    const hits = this.retrieve(o);
     const examples = hits.map((h) => ({ id: h.id, score: Math.round(h.score * 1000) / 1000 }));
     const best = hits[0];
     if (!this.llm) {

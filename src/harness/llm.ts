@@ -36,6 +36,8 @@ export class LlmError extends Error {
 export interface Llm {
   readonly model: string;
   complete(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<string>;
+  /** The same endpoint, answering with another model (a tensor version's fine-tuned one). */
+  withModel(model: string): Llm;
 }
 
 /** Remove reasoning blocks (`<think>…</think>`, also an unclosed one at the start) and outer blanks. */
@@ -81,7 +83,10 @@ export class OpenAiLlm implements Llm {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
 
-  constructor(config: LlmConfig, options: LlmOptions = {}) {
+  constructor(
+    private readonly config: LlmConfig,
+    private readonly options: LlmOptions = {},
+  ) {
     this.model = config.model;
     this.baseURL = config.baseURL;
     this.retries = options.retries ?? 3;
@@ -89,6 +94,10 @@ export class OpenAiLlm implements Llm {
     this.maxDelayMs = options.maxDelayMs ?? 20_000;
     this.apiKey = config.apiKey;
     this.timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  withModel(model: string): Llm {
+    return model === this.model ? this : new OpenAiLlm({ ...this.config, model }, this.options);
   }
 
   async complete(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<string> {

@@ -141,8 +141,13 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
   const session = o.session ?? `harness-${runId.slice(4)}`;
   if (!(await terminal.cli.hasSession(session))) await terminal.createSession({ session });
 
-  const decisionExpert = new Expert("decision", store, o.module.decision_tensor, o.llm);
-  const commandExpert = new Expert("command", store, o.module.command_tensor, o.llm);
+  // A tensor version trained by the openai backend answers with its fine-tuned model.
+  const llmFor = (tensor: string) => {
+    const model = o.llm ? store.modelOf(tensor) : undefined;
+    return model && o.llm ? o.llm.withModel(model) : o.llm;
+  };
+  const decisionExpert = new Expert("decision", store, o.module.decision_tensor, llmFor(o.module.decision_tensor));
+  const commandExpert = new Expert("command", store, o.module.command_tensor, llmFor(o.module.command_tensor));
   const { template: task, params } = parameterize(o.task);
   const context = params.length
     ? `Parameters: ${params.map((p, i) => `{${i + 1}} = ${JSON.stringify(p)}`).join(", ")}. Write {1}, {2}, … in the output where they belong; they are filled in, shell-quoted.`
