@@ -8,13 +8,20 @@ export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 
 export function serverEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  // A developer's own LLM settings must not reach the servers and workers the tests start (no
+  // network, deterministic results): a test that wants an LLM passes its loopback one in `extra`.
+  const llmVar = /^(OPENAI_|LLM_)|^EXPERIENCE_MCP_MODEL$/;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !llmVar.test(k)) env[k] = v;
   return { ...env, EXPERIENCE_MCP_HOME: home, EXPERIENCE_MCP_TMUX_SOCKET: `xmcp-spawn-${process.pid}`, ...extra };
 }
 
 /** Spawn `experience-mcp` and connect the SDK's stdio Client to it. */
-export async function spawnClient(home: string, args: string[] = []): Promise<{ client: Client; transport: StdioClientTransport; stderr: () => string }> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, ...args], env: serverEnv(home), stderr: "pipe" });
+export async function spawnClient(
+  home: string,
+  args: string[] = [],
+  extraEnv: Record<string, string> = {},
+): Promise<{ client: Client; transport: StdioClientTransport; stderr: () => string }> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, ...args], env: serverEnv(home, extraEnv), stderr: "pipe" });
   let err = "";
   transport.stderr?.on("data", (d: Buffer) => (err += d.toString()));
   const client = new Client({ name: "spawn-test", version: "1.0.0" });

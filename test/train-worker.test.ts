@@ -15,6 +15,7 @@ import { gatesSchema } from "../src/train/gates.js";
 import { enqueue, getRequest, liveWorker, MAX_ATTEMPTS, type TrainRequest } from "../src/train/queue.js";
 import { CLI, serverEnv } from "./spawn.js";
 import { tempHome } from "./temp.js";
+import { age, until } from "./train-helpers.js";
 
 const TENSOR = CODER.command_tensor;
 const HINT = "text: type the shell command that does the task";
@@ -45,16 +46,6 @@ function worker(home: string, extra: Record<string, string> = {}): { processed: 
   };
 }
 
-async function until<T>(what: string, probe: () => T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const unused = (db: Db) => (db.prepare("SELECT count(*) AS n FROM examples WHERE used_at IS NULL").get() as { n: number }).n;
 const rowsOf = (store: ExperienceStore, version: number) => store.rows(TENSOR, version).map((r) => [r.key, r.value]);
 
@@ -75,11 +66,6 @@ async function killMidRun(home: string, db: Db, id: string): Promise<TrainReques
   return getRequest(db, id)!;
 }
 
-/** What a minute without heartbeats looks like, without waiting a minute. */
-function age(db: Db, id: string): void {
-  db.prepare("UPDATE train_requests SET heartbeat_at = heartbeat_at - 600000 WHERE id = ?").run(id);
-  db.prepare("UPDATE train_lock SET heartbeat_at = heartbeat_at - 600000").run();
-}
 
 test("a worker killed mid-run deploys nothing; the request is reclaimed and deployed by the next worker", { timeout: 60_000 }, async () => {
   const { home, db, store, cleanup } = setup();

@@ -5,7 +5,8 @@
  */
 import type { Db } from "../experience/db.js";
 import { ExperienceStore, type RecallHit, type RecallOptions } from "../experience/store.js";
-import { Expert, NoExperienceError } from "../harness/expert.js";
+import { buildPrompt, Expert, NoExperienceError } from "../harness/expert.js";
+import type { ChatMessage, Llm } from "../harness/llm.js";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { normalizedDistance } from "./levenshtein.js";
 import type { Item } from "./dataset.js";
@@ -30,11 +31,14 @@ export interface Forwarded {
   score?: number;
 }
 
-/** An expert that answers from `version` of `tensor`. */
+/**
+ * An expert that answers from `version` of `tensor`: offline (the best row's value) or, given an
+ * LLM, by asking it with the version's best rows as worked examples, as the harness does.
+ */
 export class VersionExpert {
   private readonly expert: Expert;
-  constructor(db: Db, tensor: string, version: number) {
-    this.expert = new Expert(`train ${tensor}@${version}`, new PinnedStore(db, version), tensor, undefined);
+  constructor(db: Db, tensor: string, version: number, llm?: Llm) {
+    this.expert = new Expert(`train ${tensor}@${version}`, new PinnedStore(db, version), tensor, llm);
   }
 
   /**
@@ -42,14 +46,8 @@ export class VersionExpert {
    * only from rows whose key has the same prefix. No fitting row = empty output (loss 1).
    */
   async forward(input: string): Promise<Forwarded> {
-    const prefix = /^([a-z]+):/.exec(input)?.[1];
     try {
-      const a = await this.expert.ask({
-        input,
-        trajectory: "",
-        task: "",
-        filter: prefix ? (h) => h.key.startsWith(`${prefix}:`) : undefined,
-      });
+      const a = await this.expert.ask({ input, trajectory: "", task: "", filter: prefixFilter(input) });
       const best = a.examples[0];
       return { output: a.output.trim(), row_id: best?.id, score: best?.score };
     } catch (err) {
@@ -57,6 +55,16 @@ export class VersionExpert {
       throw err;
     }
   }
+
+  /** The chat messages an LLM expert is sent for `input`: what a fine-tuned model learns to answer. */
+  messages(input: string): ChatMessage[] {
+    return buildPrompt({ input, trajectory: "", task: "" }, this.expert.retrieve({ input, filter: prefixFilter(input) }));
+  }
+}
+
+function prefixFilter(input: string): ((h: RecallHit) => boolean) | undefined {
+  const prefix = /^([a-z]+):/.exec(input)?.[1];
+  return prefix ? (h) => h.key.startsWith(`${prefix}:`) : undefined;
 }
 
 export interface SplitMetrics {
@@ -72,8 +80,8 @@ export interface EvalResult extends SplitMetrics {
   exact: boolean[];
 }
 
-export async function evaluate(db: Db, tensor: string, version: number, items: readonly Item[]): Promise<EvalResult> {
-  const expert = new VersionExpert(db, tensor, version);
+export async function evaluate(db: Db, tensor: string, version: number, items: readonly Item[], llm?: Llm): Promise<EvalResult> {
+  const expert = new VersionExpert(db, tensor, version, llm);
   const exact: boolean[] = [];
   let distance = 0;
   for (const [i, item] of items.entries()) {

@@ -13,7 +13,7 @@ export const STATUSES = ["queued", "running", "deployed", "rejected", "failed"] 
 export type RequestStatus = (typeof STATUSES)[number];
 export const SOURCES = ["runs", "trail", "examples"] as const;
 export type ExampleSource = (typeof SOURCES)[number];
-export const BACKENDS = ["experience", "command"] as const;
+export const BACKENDS = ["experience", "command", "openai"] as const;
 export type Backend = (typeof BACKENDS)[number];
 
 /** A worker that has not heartbeaten for this long is presumed dead. */

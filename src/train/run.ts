@@ -6,12 +6,15 @@
  */
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { LlmConfig } from "../config.js";
 import type { Db } from "../experience/db.js";
 import type { ExperienceStore } from "../experience/store.js";
 import { log } from "../log.js";
 import { assembleDataset, writeAtomic, writeBatch } from "./dataset.js";
 import { trainCommand } from "./command-backend.js";
 import { trainExperience } from "./experience-backend.js";
+import { OpenAiLlm } from "../harness/llm.js";
+import { openAiOptionsFromEnv, trainOpenAi, type OpenAiTrainOptions } from "./openai-backend.js";
 import { evaluate, summary } from "./forward.js";
 import { checkGates, gatesSchema } from "./gates.js";
 import { finishRequest, noteRequest, type TrainRequest } from "./queue.js";
@@ -28,6 +31,11 @@ export interface RunContext {
   alive: () => void;
   /** Debug knob (EXPERIENCE_MCP_TRAIN_HOLD_MS): pause before the gates, staging version written. */
   holdMs?: number;
+  /** The configured LLM endpoint: the openai backend's API, and the experience backend's row proposer. */
+  llm?: LlmConfig;
+  /** The experience backend asks the LLM for improved rows (default true when an LLM is configured). */
+  proposeRows?: boolean;
+  openai?: OpenAiTrainOptions;
 }
 
 export class InsufficientData extends Error {
@@ -40,6 +48,9 @@ export async function runRequest(ctx: RunContext, request: TrainRequest): Promis
   try {
     const base = store.activeVersion(request.tensor);
     if (base === undefined) throw new InsufficientData(`tensor ${request.tensor} does not exist (it was never created, or was removed): nothing to train`);
+    if (request.backend === "openai" && !ctx.llm) {
+      throw new InsufficientData("backend openai needs an API endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL for a server other than OpenAI's) where the train worker runs");
+    }
     noteRequest(db, request.id, worker, { base_version: base });
     const dataset = assembleDataset(db, store, request, base);
     const dir = writeBatch(ctx.home, dataset, request.backend);
@@ -55,18 +66,27 @@ export async function runRequest(ctx: RunContext, request: TrainRequest): Promis
     noteRequest(db, request.id, worker, { version: staging });
     ctx.alive();
 
+    // The openai backend is judged as it will answer: through the LLM, base model on the active
+    // version against the fine-tuned model on the staging one. The others answer offline.
+    const endpoint = request.backend === "openai" ? new OpenAiLlm(ctx.llm!, { retries: 4 }) : undefined;
+    const modelOf = (version: number) => endpoint?.withModel(store.modelOf(request.tensor, version) ?? endpoint.model);
     const before = {
-      heldout: await evaluate(db, request.tensor, base, dataset.eval),
-      replay: await evaluate(db, request.tensor, base, dataset.replay_eval),
+      heldout: await evaluate(db, request.tensor, base, dataset.eval, modelOf(base)),
+      replay: await evaluate(db, request.tensor, base, dataset.replay_eval, modelOf(base)),
     };
     let train: Record<string, unknown>;
-    if (request.backend === "command") {
+    if (request.backend === "openai") {
+      const r = await trainOpenAi(db, store, ctx.llm!, request.tensor, base, staging, dataset.train, dir, ctx.alive, ctx.openai ?? openAiOptionsFromEnv());
+      train = { backend: "openai", ...r };
+    } else if (request.backend === "command") {
       const r = await trainCommand(db, store, request.tensor, staging, dir, ctx.alive);
       train = { backend: "command", patched: r.patched, added: r.added, command: r.command_metrics };
     } else {
-      const trained = await trainExperience(db, store, request.tensor, staging, dataset.train, ctx.alive);
+      const proposer = ctx.llm && ctx.proposeRows !== false ? new OpenAiLlm(ctx.llm, { retries: 2 }) : undefined;
+      const trained = await trainExperience(db, store, request.tensor, staging, dataset.train, ctx.alive, proposer);
       writeAtomic(join(dir, "gradients.jsonl"), trained.gradients.map((g) => JSON.stringify(g)).join("\n") + (trained.gradients.length ? "\n" : ""));
-      train = { backend: "experience", items: trained.items, loss: trained.loss, patched: trained.patched, added: trained.added };
+      const { gradients: _gradients, ...counts } = trained;
+      train = { backend: "experience", ...counts, ...(proposer ? { proposer: proposer.model } : {}) };
     }
     if (ctx.holdMs) {
       log("info", `holding request ${request.id} for ${ctx.holdMs} ms before its gates`);
@@ -78,8 +98,8 @@ export async function runRequest(ctx: RunContext, request: TrainRequest): Promis
     }
     ctx.alive();
     const after = {
-      heldout: await evaluate(db, request.tensor, staging, dataset.eval),
-      replay: await evaluate(db, request.tensor, staging, dataset.replay_eval),
+      heldout: await evaluate(db, request.tensor, staging, dataset.eval, modelOf(staging)),
+      replay: await evaluate(db, request.tensor, staging, dataset.replay_eval, modelOf(staging)),
     };
     const gates = gatesSchema.parse(JSON.parse(request.gates));
     const verdict = checkGates(gates, {

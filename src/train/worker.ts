@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { LlmConfig } from "../config.js";
 import { openDatabase } from "../experience/db.js";
 import { ExperienceStore } from "../experience/store.js";
 import { log } from "../log.js";
@@ -18,6 +19,9 @@ export interface WorkerOptions {
   /** --watch: how often to look for new requests. */
   pollMs?: number;
   holdMs?: number;
+  /** The configured LLM endpoint (openai backend, row proposals). */
+  llm?: LlmConfig;
+  proposeRows?: boolean;
 }
 
 export interface WorkerSummary {
@@ -87,6 +91,8 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
             home: o.home,
             worker,
             holdMs: o.holdMs,
+            llm: o.llm,
+            proposeRows: o.proposeRows,
             alive: () => {
               if (lost) throw new LostRequest(`request ${request.id} was reclaimed by another worker`);
             },
