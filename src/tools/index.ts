@@ -13,6 +13,7 @@ import { validateTrail } from "./validate_trail.js";
 import { runHarnessTool } from "./run_harness.js";
 import { trainModel } from "./train_model.js";
 import { trainingStatus } from "./training_status.js";
+import { rollbackTensor } from "./rollback_tensor.js";
 
 /** Every tool, in the order `tools/list` shows them. */
 export const ALL_TOOLS: readonly AnyTool[] = [
@@ -34,4 +35,5 @@ export const ALL_TOOLS: readonly AnyTool[] = [
   // train
   trainModel,
   trainingStatus,
+  rollbackTensor,
 ];

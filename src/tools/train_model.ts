@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { tensorNameSchema } from "../names.js";
-import { BUILT_IN, seedModule } from "../harness/modules.js";
+import { BUILT_IN, loadModule, seedModule } from "../harness/modules.js";
 import { gatesSchema } from "../train/gates.js";
-import { BACKENDS, enqueue, SOURCES } from "../train/queue.js";
+import { BACKENDS, enqueue, SOURCES, type ExampleSource } from "../train/queue.js";
+import type { Db } from "../experience/db.js";
 import { ensureWorker } from "../train/spawn.js";
 import { defineTool, UserError } from "./tool.js";
 
@@ -16,11 +17,13 @@ export const trainModel = defineTool({
     "Queue a training run that turns recorded examples (input -> expected output) into a better version of an experience tensor. " +
     "Returns at once; a separate worker process trains a staging version, checks it against the active one on held-out examples " +
     "(quality gates) and deploys it only if it is better. Follow it with training_status. A second request for a tensor that " +
-    "already has one queued or running returns that request (status duplicate).",
+    "already has one queued or running returns that request (status duplicate). Pass module instead of tensor to train a harness " +
+    "module's tensors (decision and command) on their recorded runs.",
   toolset: "train",
   kind: "write",
   inputSchema: {
-    tensor: tensorNameSchema.describe('Tensor to train, e.g. "coder/command"'),
+    tensor: tensorNameSchema.optional().describe('Tensor to train, e.g. "coder/command" (this or module)'),
+    module: z.string().max(64).optional().describe('A harness module, e.g. "coder": queues its decision and command tensors that have unused recorded examples (this or tensor)'),
     source: z.enum(SOURCES).optional().describe("Train only on recorded examples of this origin: runs (run_harness), trail, examples (given to train_model); default all"),
     examples: z
       .array(
@@ -35,7 +38,11 @@ export const trainModel = defineTool({
     backend: z
       .enum(BACKENDS)
       .default("experience")
-      .describe("experience (default, offline): patches/adds rows of a staging version; command: runs the worker's $EXPERIENCE_MCP_TRAIN_COMMAND on the batch"),
+      .describe(
+        "experience (default, offline): patches/adds rows of a staging version (with an LLM configured, the LLM proposes rows too); " +
+          "command: runs the worker's $EXPERIENCE_MCP_TRAIN_COMMAND on the batch; openai: fine-tunes the configured model through the " +
+          "fine-tuning API (needs OPENAI_API_KEY / OPENAI_BASE_URL) and deploys the fine-tuned model for the tensor",
+      ),
     gates: gatesSchema.partial().optional().describe("Deploy thresholds; each has a default"),
   },
   outputSchema: {
@@ -44,28 +51,65 @@ export const trainModel = defineTool({
     position: z.number().int().describe("Requests ahead of this one"),
     tensor: z.string(),
     worker: z.enum(["running", "spawned", "disabled"]).describe("running: a live worker will pick it up; spawned: one was started; disabled: run `experience-mcp train-worker` yourself"),
+    requests: z
+      .array(z.object({ tensor: z.string(), request_id: z.string(), status: z.enum(["queued", "duplicate"]), position: z.number().int() }))
+      .optional()
+      .describe("module: one request per tensor queued (the first is the one above)"),
   },
   handle(args, { config, services }) {
     const max = config.limits.maxTextChars;
     for (const [i, e] of (args.examples ?? []).entries()) {
       if (e.input.length > max || e.expected.length > max) throw new UserError(`examples[${i}] is longer than ${max} characters; shorten it to the relevant part`);
     }
+    if ((args.tensor === undefined) === (args.module === undefined)) throw new UserError('pass either tensor (e.g. "coder/command") or module (e.g. "coder"), not both or neither');
+    if (args.backend === "openai" && !config.llm) {
+      throw new UserError("backend openai needs an API endpoint: start the server with OPENAI_API_KEY (and OPENAI_BASE_URL for a server other than OpenAI's) set, or use backend experience");
+    }
     const store = services.store;
-    // The built-in modules' tensors exist once seeded: training one first is fine.
-    for (const m of BUILT_IN.values()) if (args.tensor === m.decision_tensor || args.tensor === m.command_tensor) seedModule(store, m);
-    if (store.activeVersion(args.tensor) === undefined) {
-      throw new UserError(`tensor ${args.tensor} does not exist: store rows with remember (or run run_harness for a module) first; recall lists tensors' rows`);
+    const db = services.db;
+    let tensors: string[];
+    if (args.module !== undefined) {
+      if (args.examples?.length) throw new UserError(`examples belong to one tensor: pass tensor (e.g. the module's command tensor) with them, not module`);
+      let module;
+      try {
+        module = loadModule(config.home, args.module);
+      } catch (err) {
+        throw new UserError((err as Error).message);
+      }
+      seedModule(store, module);
+      tensors = [module.command_tensor, module.decision_tensor].filter((t) => store.activeVersion(t) !== undefined && unusedExamples(db, t, args.source) > 0);
+      if (tensors.length === 0) {
+        throw new UserError(
+          `module ${args.module} has no unused recorded examples${args.source ? ` from ${args.source}` : ""}: run run_harness until tasks succeed (each success is recorded), ` +
+            `or pass tensor "${module.command_tensor}" with examples`,
+        );
+      }
+    } else {
+      const tensor = args.tensor!;
+      // The built-in modules' tensors exist once seeded: training one first is fine.
+      for (const m of BUILT_IN.values()) if (tensor === m.decision_tensor || tensor === m.command_tensor) seedModule(store, m);
+      if (store.activeVersion(tensor) === undefined) {
+        throw new UserError(`tensor ${tensor} does not exist: store rows with remember (or run run_harness for a module) first; recall lists tensors' rows`);
+      }
+      tensors = [tensor];
     }
     const gates = gatesSchema.parse(args.gates ?? {});
-    const db = services.db;
-    const q = enqueue(db, { tensor: args.tensor, source: args.source, backend: args.backend, gates, examples: args.examples ?? [] });
+    const queued = tensors.map((tensor) => {
+      const q = enqueue(db, { tensor, source: args.source, backend: args.backend, gates, examples: args.examples ?? [] });
+      return { tensor, request_id: q.request.id, status: q.duplicate ? ("duplicate" as const) : ("queued" as const), position: q.position };
+    });
     const worker = ensureWorker(db, config.home);
-    const status: "queued" | "duplicate" = q.duplicate ? "duplicate" : "queued";
+    const first = queued[0]!;
+    const lines = queued.map((q) => `${q.status === "duplicate" ? "Already queued or running" : "Queued"}: request ${q.request_id} for ${q.tensor} (position ${q.position})`);
     return {
-      structured: { request_id: q.request.id, status, position: q.position, tensor: args.tensor, worker },
-      text:
-        `${q.duplicate ? "Already queued or running" : "Queued"}: request ${q.request.id} for ${args.tensor} (position ${q.position}, worker ${worker}). ` +
-        `Check it with training_status {"request_id":"${q.request.id}"}.`,
+      structured: { ...first, worker, ...(args.module !== undefined ? { requests: queued } : {}) },
+      text: `${lines.join("\n")}; worker ${worker}. Check it with training_status {"request_id":"${first.request_id}"}.`,
     };
   },
 });
+
+/** Examples a run for `tensor` would train on: not used by a deployed run, not rejected. */
+function unusedExamples(db: Db, tensor: string, source: ExampleSource | undefined): number {
+  const sql = "SELECT count(*) FROM examples WHERE tensor = ? AND used_at IS NULL AND rejected_at IS NULL" + (source ? " AND source = ?" : "");
+  return db.prepare(sql).pluck().get(...(source ? [tensor, source] : [tensor])) as number;
+}

@@ -29,6 +29,7 @@ const outputSchema = {
     .passthrough()
     .optional(),
   error: z.string().optional(),
+  model: z.string().optional().describe("deployed by the openai backend: the fine-tuned model the tensor now answers with"),
   batch_dir: z.string().describe("Where the batch (batch.jsonl, manifest.json, gradients.jsonl) is written"),
   created_at: z.string(),
   finished_at: z.string().optional(),
@@ -63,6 +64,7 @@ export const trainingStatus = defineTool({
       ...(r.metrics ? { metrics: parse(r.metrics) } : {}),
       ...(r.gate_results ? { gates: parse(r.gate_results) } : {}),
       ...(r.error ? { error: r.error } : {}),
+      ...(r.status === "deployed" && r.version !== null && services.store.modelOf(r.tensor, r.version) ? { model: services.store.modelOf(r.tensor, r.version) } : {}),
       batch_dir: trainingDir(services.config.home, r.id),
       created_at: new Date(r.created_at).toISOString(),
       ...(r.finished_at ? { finished_at: new Date(r.finished_at).toISOString() } : {}),

@@ -3,12 +3,15 @@
  * and only when no live worker holds the lock (the worker's own lock settles any race).
  */
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Db } from "../experience/db.js";
 import { log } from "../log.js";
 import { liveWorker } from "./queue.js";
+
+/** worker.log is rotated to worker.log.1 (the one before is dropped) once it grows past this. */
+export const WORKER_LOG_MAX_BYTES = 1024 * 1024;
 
 /** The CLI next to this module (dist/cli.js): the worker runs exactly the code that ships. */
 const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
@@ -24,7 +27,9 @@ export function ensureWorker(db: Db, home: string, env: NodeJS.ProcessEnv = proc
   if (liveWorker(db)) return "running";
   const dir = join(home, "training");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const out = openSync(join(dir, "worker.log"), "a", 0o600);
+  const logPath = join(dir, "worker.log");
+  rotateLog(logPath);
+  const out = openSync(logPath, "a", 0o600);
   try {
     const child = spawn(process.execPath, [CLI, "train-worker", "--once", "--home", home], {
       detached: true,
@@ -38,4 +43,15 @@ export function ensureWorker(db: Db, home: string, env: NodeJS.ProcessEnv = proc
     closeSync(out);
   }
   return "spawned";
+}
+
+/** Keep the worker's log bounded: past WORKER_LOG_MAX_BYTES it becomes `<log>.1`. A worker still writing the old file keeps its descriptor. */
+export function rotateLog(path: string, maxBytes = WORKER_LOG_MAX_BYTES): boolean {
+  try {
+    if (statSync(path).size <= maxBytes) return false;
+    renameSync(path, `${path}.1`);
+    return true;
+  } catch {
+    return false; // no log yet, or another server rotated it first
+  }
 }
