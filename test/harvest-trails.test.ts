@@ -1,6 +1,7 @@
 // Harvesting terminal trails: a real tmux session typed into through the Terminal, then harvested.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { openDatabase } from "../src/experience/db.js";
 import { ExperienceStore } from "../src/experience/store.js";
@@ -10,6 +11,7 @@ import { FixRegistry } from "../src/registry/registry.js";
 import { Terminal } from "../src/tmux/terminal.js";
 import { TmuxCli } from "../src/tmux/tmux.js";
 import { connect } from "./helpers.js";
+import { CLI, serverEnv } from "./spawn.js";
 import { tempHome } from "./temp.js";
 
 const SOCKET = `xmcp-trailh-${process.pid}`;
@@ -147,20 +149,30 @@ test("harvest trails: triples, rows recalled by a similar screen, a candidate fi
   await run(term, "work", `export GITHUB_TOKEN=${TOKEN}`);
   await run(term, "work", "cat notes.txt");
   await run(term, "work", "touch notes.txt");
-  await run(term, "work", "cat notes.txt");
-  // Its screen may have been captured before the prompt came back: the next keystroke settles it.
-  await term.sendText("work", "echo more");
+  // Typing the next line settles the last run step's screen (it may have been captured before the prompt came back).
+  await term.sendText("work", "cat notes.txt");
 
   const grown = await harvestTrails(db, { root });
-  assert.equal(grown.triples_found, 5, "only the new steps");
+  assert.equal(grown.triples_found, 4, "only the new steps");
   assert.deepEqual(
     grown.triples.map((x) => x.command.replace(/=.*REDACTED.*$/, "=<redacted>")),
-    ["echo unfinished", "export GITHUB_TOKEN=<redacted>", "cat notes.txt", "touch notes.txt", "cat notes.txt"],
+    ["echo unfinished", "export GITHUB_TOKEN=<redacted>", "cat notes.txt", "touch notes.txt"],
   );
+  assert.equal(grown.pairs_found, 0, "the failure is not fixed yet");
+  assert.equal(store.rows("trails").length, 9);
+
+  // The fix is confirmed in the next harvest: the failure, read again as context, pairs across the boundary.
+  await term.sendKeys("work", ["Enter"]);
+  await term.waitForText("work", /touch notes\.txt\n.*cat notes\.txt\n(?:.*\n)*.*[$#%>]$/, { timeoutMs: 20_000 });
+  await term.sendText("work", "echo more");
+  const closed = await harvestTrails(db, { root });
+  assert.deepEqual(closed.triples.map((x) => x.decision), ["text:cat notes.txt"]);
   assert.deepEqual(
-    grown.pairs.map((p) => [p.command, p.fix, p.status]),
+    closed.pairs.map((p) => [p.command, p.fix, p.status]),
     [["cat notes.txt", "touch notes.txt", "stored"]],
   );
+  assert.equal(new FixRegistry(db).lookup("cat: todo.txt: No such file or directory")[0]?.fix, "touch notes.txt");
+
   const all = store.rows("trails");
   assert.equal(all.length, 10);
   for (const r of all) assert.ok(![r.query, r.key, r.value].join("\n").includes(TOKEN), "the token never reaches a row");
@@ -175,11 +187,27 @@ test("harvest tool over MCP with sources [\"trails\"]", async (t) => {
   const c = await connect({ tmuxSocket: SOCKET, toolsets: ["memory", "terminal"] });
   t.after(() => c.close());
   await c.ok("tmux_session", { action: "create", session: "mcp1" });
-  for (const line of ["cat missing.txt", "echo hi > missing.txt", "cat missing.txt"]) {
-    await c.ok("send_text", { session: "mcp1", text: line, enter: true });
-    await c.app.services.terminal.waitForText("mcp1", promptAfter(line), { timeoutMs: 20_000 });
-  }
-  await c.ok("send_text", { session: "mcp1", text: "true" }); // settles the last step's screen
+  await c.ok("tmux_session", { action: "create", session: "mcp2" });
+  const type = async (session: string, line: string) => {
+    await c.ok("send_text", { session, text: line, enter: true });
+    await c.app.services.terminal.waitForText(session, promptAfter(line), { timeoutMs: 20_000 });
+  };
+  // Two sessions' commits interleaved on the trail's one history.
+  await type("mcp1", "cat missing.txt");
+  await type("mcp2", "echo side");
+  await type("mcp1", "echo hi > missing.txt");
+  await type("mcp1", "cat missing.txt");
+  for (const session of ["mcp1", "mcp2"]) await c.ok("send_text", { session, text: "true" }); // settles the last step's screen
+
+  // The CLI's dry run shows what would be stored and stores nothing.
+  const cli = spawnSync(process.execPath, [CLI, "harvest", "--sources", "trails", "--session", "mcp1", "--dry-run", "--home", c.home], { env: serverEnv(c.home), encoding: "utf8" });
+  assert.equal(cli.status, 0, cli.stderr);
+  const printed = JSON.parse(cli.stdout) as Out;
+  assert.deepEqual(printed.trails.triples.map((x) => x.decision), ["text:cat missing.txt", "text:echo hi > missing.txt", "text:cat missing.txt"]);
+  assert.equal(printed.trails.pairs[0]?.status, "new");
+  const bad = spawnSync(process.execPath, [CLI, "harvest", "--sources", "screens", "--home", c.home], { env: serverEnv(c.home), encoding: "utf8" });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /choose from transcripts, trails/);
 
   interface Out {
     sources: string[];
@@ -187,21 +215,22 @@ test("harvest tool over MCP with sources [\"trails\"]", async (t) => {
     pairs: unknown[];
     trails: TrailHarvestReport;
   }
-  const dry = await c.ok<Out>("harvest", { sources: ["trails"], dry_run: true });
+  const dry = await c.ok<Out>("harvest", { sources: ["trails"], session: "mcp1", dry_run: true });
   assert.deepEqual(dry.sources, ["trails"]);
   assert.equal(dry.files_found, 0, "transcripts were not read");
   assert.deepEqual(dry.pairs, []);
   assert.equal(dry.trails.triples_found, 3);
   assert.equal(dry.trails.triples_stored, 0);
 
-  const real = await c.ok<Out>("harvest", { sources: ["trails"] });
+  const real = await c.ok<Out>("harvest", { sources: ["trails"], session: "mcp1" });
   assert.deepEqual([real.trails.sessions_read, real.trails.triples_stored, real.trails.pairs_stored], [1, 3, 1]);
   assert.equal(real.trails.pairs[0]?.fix, "echo hi > missing.txt");
   const hits = await c.ok<{ results: Array<{ kind: string; key?: string }> }>("recall", { query: "$ cat: missing.txt: No such file or directory", tensor: "trails" });
   assert.ok(hits.results.some((h) => h.key === "text:echo hi > missing.txt"), JSON.stringify(hits));
 
   const again = await c.ok<Out>("harvest", { sources: ["trails"] });
-  assert.deepEqual([again.trails.sessions_unchanged, again.trails.triples_found], [1, 0]);
+  assert.deepEqual([again.trails.sessions_found, again.trails.sessions_unchanged, again.trails.triples_found], [2, 1, 1], "only mcp2's step is new");
+  assert.deepEqual(again.trails.triples.map((x) => [x.session, x.decision]), [["mcp2", "text:echo side"]]);
 
   const both = await harvestSources(c.app.services.db, { sources: ["transcripts"], trailsRoot: join(c.home, "trails") });
   assert.equal(both.trails.sessions_found, 0, "trails not read when not asked for");
