@@ -22,7 +22,8 @@ usage:
   experience-mcp hook                                  Claude Code hook: event JSON on stdin, answer on stdout
   experience-mcp install-hooks [--project|--user] [--dry-run]   add the hooks to Claude Code's settings
   experience-mcp uninstall-hooks [--project|--user] [--dry-run] remove them again
-  experience-mcp harvest [--dry-run] [--since 7d] [--limit N] [--root DIR]  learn fixes from ~/.claude/projects transcripts
+  experience-mcp harvest [--dry-run] [--since 7d] [--limit N] [--root DIR] [--sources transcripts,trails] [--trails-home DIR] [--session NAME] [--tensor NAME]
+                                                       learn fixes from ~/.claude/projects transcripts and terminal trails
 
 environment:
   EXPERIENCE_MCP_HOME       data directory (default ~/.experience-mcp)

@@ -1,8 +1,13 @@
-/** `experience-mcp harvest [--dry-run] [--since 7d] [--limit N] [--root DIR] [--home DIR]` */
+/**
+ * `experience-mcp harvest [--dry-run] [--since 7d] [--limit N] [--root DIR] [--home DIR]
+ *   [--sources transcripts,trails] [--trails-home DIR] [--session NAME] [--tensor NAME]`
+ */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../experience/db.js";
-import { harvest, parseSince } from "./harvest.js";
+import { assertName, TENSOR_PATTERN } from "../names.js";
+import { harvestSources, parseSince, parseSources } from "./harvest.js";
 
 export async function harvestCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -13,18 +18,29 @@ export async function harvestCommand(argv: string[]): Promise<number> {
       limit: { type: "string" },
       root: { type: "string" },
       home: { type: "string" },
+      sources: { type: "string" },
+      "trails-home": { type: "string" },
+      session: { type: "string" },
+      tensor: { type: "string" },
     },
     strict: true,
   });
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new Error("--limit takes a whole number of sessions");
-  const db = openDatabase(loadConfig({ home: values.home }).home);
+  if (values.session !== undefined) assertName("session", values.session);
+  if (values.tensor !== undefined && !TENSOR_PATTERN.test(values.tensor)) throw new Error(`--tensor ${JSON.stringify(values.tensor)}: use NAME or NAMESPACE/NAME (A-Z a-z 0-9 _ -)`);
+  const home = loadConfig({ home: values.home }).home;
+  const db = openDatabase(home);
   try {
-    const report = harvest(db, {
+    const report = await harvestSources(db, {
       root: values.root,
       since: values.since === undefined ? undefined : parseSince(values.since),
       limit,
       dryRun: values["dry-run"] === true,
+      sources: values.sources === undefined ? undefined : parseSources(values.sources),
+      trailsRoot: join(values["trails-home"] === undefined ? home : loadConfig({ home: values["trails-home"] }).home, "trails"),
+      session: values.session,
+      tensor: values.tensor,
     });
     process.stdout.write(`${JSON.stringify(report, null, values["dry-run"] ? 2 : undefined)}\n`);
   } finally {

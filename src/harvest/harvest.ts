@@ -10,13 +10,13 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Db } from "../experience/db.js";
-import { programOf } from "../hooks/command.js";
 import { repoOf } from "../hooks/repo.js";
 import { redactSecrets } from "../experience/redact.js";
 import { normalizeError } from "../registry/normalize.js";
-import { FixInputError, FixRegistry } from "../registry/registry.js";
-import { extractPairs, type FixPair } from "./pairs.js";
+import { FixRegistry } from "../registry/registry.js";
+import { extractPairs, registerCandidate, type FixPair } from "./pairs.js";
 import { parseTranscript } from "./transcript.js";
+import { DEFAULT_TRAIL_TENSOR, emptyTrailReport, harvestTrails, type TrailHarvestReport } from "./trail.js";
 
 /** Files larger than this are scored from their first and last SAMPLE_BYTES only. */
 const SAMPLE_BYTES = 64 * 1024;
@@ -217,17 +217,8 @@ function describe(file: string, p: FixPair): HarvestPair {
   };
 }
 
-/** Register as a candidate; a problem resolved before (a second occurrence) earns it trust. */
 function store(registry: FixRegistry, p: FixPair): string | undefined {
-  try {
-    const before = registry.lookup(p.error, { limit: 1 })[0];
-    const r = registry.register({ error: p.error, fix: p.fix, context: programOf(p.command), status: "candidate", repo: repoOf(p.cwd) });
-    if (r.status === "reinforced" && before?.signature === r.signature && before.status === "candidate") registry.reportOutcome(r.signature, true);
-    return r.signature;
-  } catch (err) {
-    if (err instanceof FixInputError) return undefined; // an error that is all noise once normalized
-    throw err;
-  }
+  return registerCandidate(registry, { error: p.error, fix: p.fix, command: p.command, repo: repoOf(p.cwd) });
 }
 
 /** "7d", "12h", "30m" before now, or an ISO date. */
@@ -237,4 +228,49 @@ export function parseSince(value: string, now: number = Date.now()): number {
   const t = Date.parse(value);
   if (Number.isNaN(t)) throw new Error(`--since ${JSON.stringify(value)}: use a duration like 7d, 12h, 30m or a date like 2026-11-01`);
   return t;
+}
+
+export const HARVEST_SOURCES = ["transcripts", "trails"] as const;
+export type HarvestSource = (typeof HARVEST_SOURCES)[number];
+
+export interface HarvestAllOptions extends HarvestOptions {
+  /** What to read (default both). */
+  sources?: readonly HarvestSource[];
+  /** The trail repository (`<home>/trails`); trails contribute nothing when it is absent. */
+  trailsRoot?: string;
+  /** Only this trail session. */
+  session?: string;
+  /** Tensor for trail triples (default "trails"). */
+  tensor?: string;
+}
+
+/** The transcript report's fields as before, plus the sources read and the trail counts. */
+export interface HarvestAllReport extends HarvestReport {
+  sources: HarvestSource[];
+  trails: TrailHarvestReport;
+}
+
+/** Harvest every source asked for: Claude Code transcripts, then terminal trails. */
+export async function harvestSources(db: Db, options: HarvestAllOptions = {}): Promise<HarvestAllReport> {
+  const sources = HARVEST_SOURCES.filter((s) => (options.sources ?? HARVEST_SOURCES).includes(s));
+  const dryRun = options.dryRun === true;
+  const transcripts: HarvestReport = sources.includes("transcripts")
+    ? harvest(db, options)
+    : { root: resolve(options.root ?? defaultRoot()), files_found: 0, files_unchanged: 0, files_read: 0, lines_skipped: 0, pairs_found: 0, pairs_stored: 0, pairs_already: 0, dry_run: dryRun, pairs: [] };
+  const tensor = options.tensor ?? DEFAULT_TRAIL_TENSOR;
+  const trails =
+    sources.includes("trails") && options.trailsRoot !== undefined
+      ? await harvestTrails(db, { root: options.trailsRoot, session: options.session, tensor, dryRun, now: options.now })
+      : emptyTrailReport(options.trailsRoot === undefined ? "" : resolve(options.trailsRoot), tensor);
+  return { ...transcripts, sources, trails };
+}
+
+/** "transcripts,trails" → the sources; throws on an unknown name. */
+export function parseSources(value: string): HarvestSource[] {
+  const names = value.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(HARVEST_SOURCES as readonly string[]).includes(n)) throw new Error(`--sources ${JSON.stringify(n)}: choose from ${HARVEST_SOURCES.join(", ")}`);
+  }
+  if (names.length === 0) throw new Error(`--sources needs at least one of ${HARVEST_SOURCES.join(", ")}`);
+  return names as HarvestSource[];
 }

@@ -5,8 +5,9 @@
  * same command failing again starts over; a failure older than the window is dropped.
  */
 import { relative } from "node:path";
-import { sameCommand, shapeOf } from "../hooks/command.js";
+import { programOf, sameCommand, shapeOf } from "../hooks/command.js";
 import { MAX_STEPS, PENDING_WINDOW_MS } from "../hooks/pending.js";
+import { FixInputError, type FixRegistry } from "../registry/registry.js";
 import type { ToolCall } from "./transcript.js";
 
 const EDIT_TOOLS = new Set(["Edit", "Write", "MultiEdit", "NotebookEdit"]);
@@ -79,4 +80,20 @@ export function extractPairs(calls: readonly ToolCall[]): FixPair[] {
     waiting.set(call.sessionId, open);
   }
   return pairs;
+}
+
+/**
+ * Register a pair as a candidate fix; a problem resolved before (a second occurrence) earns it
+ * trust. Returns the signature, or undefined for an error that is all noise once normalized.
+ */
+export function registerCandidate(registry: FixRegistry, p: { error: string; fix: string; command: string; repo: string }): string | undefined {
+  try {
+    const before = registry.lookup(p.error, { limit: 1 })[0];
+    const r = registry.register({ error: p.error, fix: p.fix, context: programOf(p.command), status: "candidate", repo: p.repo });
+    if (r.status === "reinforced" && before?.signature === r.signature && before.status === "candidate") registry.reportOutcome(r.signature, true);
+    return r.signature;
+  } catch (err) {
+    if (err instanceof FixInputError) return undefined;
+    throw err;
+  }
 }

@@ -1,5 +1,8 @@
+import { join, resolve } from "node:path";
 import { z } from "zod";
-import { harvest as runHarvest, parseSince } from "../harvest/harvest.js";
+import { HARVEST_SOURCES, harvestSources, parseSince } from "../harvest/harvest.js";
+import { DEFAULT_TRAIL_TENSOR } from "../harvest/trail.js";
+import { nameSchema, tensorNameSchema } from "../names.js";
 import { defineTool, UserError } from "./tool.js";
 
 /** The most pairs listed in one answer; the counts cover them all. */
@@ -7,12 +10,14 @@ const MAX_LISTED = 50;
 
 export const harvest = defineTool({
   name: "harvest",
-  title: "Harvest fixes from Claude Code sessions",
+  title: "Harvest fixes from Claude Code sessions and terminal trails",
   description:
     "Read finished Claude Code transcripts (~/.claude/projects/*/*.jsonl and their subagent files), find each failed Bash " +
     "command that a later command resolved, and store what was done in between as a candidate fix for that repository. " +
     "Sessions are scored first (recency, size, failures, tool calls) and the best read; a session already harvested adds " +
-    "nothing. dry_run lists what would be stored. Secrets are redacted.",
+    "nothing. Terminal trails (<home>/trails, what send_text/send_keys typed) give (observation, decision, command) triples, " +
+    "stored as rows in tensor \"trails\" (screen before → what was run and the screen after), and failure→fix pairs; a " +
+    "session is continued from where the last harvest stopped. dry_run lists what would be stored. Secrets are redacted.",
   toolset: "memory",
   kind: "write",
   inputSchema: {
@@ -20,6 +25,15 @@ export const harvest = defineTool({
     since: z.string().max(40).optional().describe('Only transcripts modified since then: "7d", "12h", "30m" or a date like "2026-11-01"'),
     limit: z.number().int().min(1).max(100_000).optional().describe("Read at most this many transcripts, best scored first"),
     root: z.string().max(4096).optional().describe("Directory of the transcripts (default ~/.claude/projects)"),
+    sources: z
+      .array(z.enum(HARVEST_SOURCES))
+      .min(1)
+      .max(HARVEST_SOURCES.length)
+      .default([...HARVEST_SOURCES])
+      .describe('What to read: "transcripts" (Claude Code sessions), "trails" (tmux sessions of this server); default both'),
+    trails_home: z.string().max(4096).optional().describe("Data directory whose trails/ repository is read (default this server's home)"),
+    session: nameSchema.optional().describe("Only this trail session"),
+    tensor: tensorNameSchema.default(DEFAULT_TRAIL_TENSOR).describe('Tensor the trail triples are stored in (default "trails")'),
   },
   outputSchema: {
     root: z.string(),
@@ -44,21 +58,84 @@ export const harvest = defineTool({
         }),
       )
       .describe(`At most ${MAX_LISTED} pairs`),
+    sources: z.array(z.enum(HARVEST_SOURCES)),
+    trails: z
+      .object({
+        root: z.string().describe("The trail repository read"),
+        tensor: z.string(),
+        sessions_found: z.number().int(),
+        sessions_read: z.number().int().describe("Sessions with new steps"),
+        sessions_unchanged: z.number().int().describe("Nothing new since the last harvest"),
+        triples_found: z.number().int(),
+        triples_stored: z.number().int().describe("Rows created; an identical row is reinforced instead"),
+        pairs_found: z.number().int(),
+        pairs_stored: z.number().int(),
+        pairs_already: z.number().int(),
+        triples: z
+          .array(
+            z.object({
+              session: z.string(),
+              seq: z.number().int().describe("seq of the step's first commit"),
+              observation: z.string().describe("Last lines of the screen before the step"),
+              decision: z.string().describe('"text:<line run>" or "ctrl:<key>"'),
+              command: z.string().describe("What was sent"),
+              outcome: z.string().describe("Last lines of the screen it led to"),
+            }),
+          )
+          .describe(`At most ${MAX_LISTED} triples`),
+        pairs: z
+          .array(
+            z.object({
+              session: z.string(),
+              seq: z.number().int(),
+              command: z.string(),
+              error_type: z.string(),
+              error: z.string(),
+              fix: z.string(),
+              status: z.enum(["new", "stored", "already"]),
+            }),
+          )
+          .describe(`At most ${MAX_LISTED} pairs`),
+      })
+      .describe("Terminal trails: what was read and stored"),
   },
-  handle(args, { services }) {
+  async handle(args, { services, config }) {
     let since: number | undefined;
     try {
       since = args.since === undefined ? undefined : parseSince(args.since);
     } catch (err) {
       throw new UserError((err as Error).message);
     }
-    const report = runHarvest(services.db, { root: args.root, since, limit: args.limit, dryRun: args.dry_run });
-    const listed = { ...report, pairs: report.pairs.slice(0, MAX_LISTED) };
+    const report = await harvestSources(services.db, {
+      root: args.root,
+      since,
+      limit: args.limit,
+      dryRun: args.dry_run,
+      sources: args.sources,
+      trailsRoot: join(args.trails_home === undefined ? config.home : resolve(args.trails_home), "trails"),
+      session: args.session,
+      tensor: args.tensor,
+    });
+    const t = report.trails;
+    const listed = {
+      ...report,
+      pairs: report.pairs.slice(0, MAX_LISTED),
+      trails: { ...t, triples: t.triples.slice(0, MAX_LISTED), pairs: t.pairs.slice(0, MAX_LISTED) },
+    };
     const verb = report.dry_run ? "would store" : "stored";
     const lines = listed.pairs.map((p) => `- [${p.error_type}] ${p.command}: ${p.fix.split("\n").join(" ; ")} (${p.status})`);
+    const trailLines = report.sources.includes("trails")
+      ? [
+          `${t.sessions_read} of ${t.sessions_found} trail sessions read (${t.sessions_unchanged} unchanged); ${t.triples_found} triples, ` +
+            `${report.dry_run ? "would store them in" : `stored ${t.triples_stored} new rows in`} tensor ${t.tensor}; ${t.pairs_found} failure→fix pairs, ` +
+            `${verb} ${report.dry_run ? t.pairs_found - t.pairs_already : t.pairs_stored}.`,
+          ...listed.trails.pairs.map((p) => `- [${p.error_type}] ${p.command}: ${p.fix.split("\n").join(" ; ")} (${p.status})`),
+        ]
+      : [];
+    const transcriptText = `${report.files_read} of ${report.files_found} transcripts read (${report.files_unchanged} unchanged); ${report.pairs_found} failure→fix pairs, ${verb} ${report.dry_run ? report.pairs_found - report.pairs_already : report.pairs_stored}.${lines.length ? `\n${lines.join("\n")}` : ""}`;
     return {
       structured: listed,
-      text: `${report.files_read} of ${report.files_found} transcripts read (${report.files_unchanged} unchanged); ${report.pairs_found} failure→fix pairs, ${verb} ${report.dry_run ? report.pairs_found - report.pairs_already : report.pairs_stored}.${lines.length ? `\n${lines.join("\n")}` : ""}`,
+      text: [...(report.sources.includes("transcripts") ? [transcriptText] : []), ...trailLines].join("\n"),
     };
   },
 });
