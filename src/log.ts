@@ -1,14 +1,31 @@
-// stdout is the MCP protocol channel: every diagnostic goes to stderr.
-type Level = "debug" | "info" | "warn" | "error";
+// stdout is the MCP protocol channel: every diagnostic goes to stderr, and to the MCP clients that
+// asked for log notifications (logging/setLevel) through the sinks servers register.
+export type Level = "debug" | "info" | "warn" | "error";
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Receives every log line, whatever the stderr threshold; a sink decides what it forwards. */
+export type LogSink = (level: Level, message: string, detail: string) => void;
+const sinks = new Set<LogSink>();
 
 function threshold(): number {
   const env = (process.env.EXPERIENCE_MCP_LOG ?? "warn").toLowerCase() as Level;
   return order[env] ?? order.warn;
 }
 
+/** Add a sink; returns the function that removes it. */
+export function addLogSink(sink: LogSink): () => void {
+  sinks.add(sink);
+  return () => sinks.delete(sink);
+}
+
 export function log(level: Level, message: string, detail?: unknown): void {
-  if (order[level] < threshold()) return;
-  const suffix = detail === undefined ? "" : ` ${detail instanceof Error ? detail.stack ?? detail.message : JSON.stringify(detail)}`;
-  process.stderr.write(`[experience-mcp] ${level}: ${message}${suffix}\n`);
+  const suffix = detail === undefined ? "" : ` ${detail instanceof Error ? (detail.stack ?? detail.message) : JSON.stringify(detail)}`;
+  if (order[level] >= threshold()) process.stderr.write(`[experience-mcp] ${level}: ${message}${suffix}\n`);
+  for (const sink of sinks) {
+    try {
+      sink(level, message, suffix.trimStart());
+    } catch {
+      // A sink must never break the caller (and must not log about itself: no recursion).
+    }
+  }
 }

@@ -1,5 +1,7 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { SetLevelRequestSchema, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "./config.js";
+import { addLogSink, type Level } from "./log.js";
 import { Services } from "./services.js";
 import { ALL_TOOLS } from "./tools/index.js";
 import { registerTool, type AnyTool } from "./tools/tool.js";
@@ -31,13 +33,36 @@ export function createServer(config: Config): ExperienceServer {
   const services = new Services(config);
   const tools = selectTools(config);
   for (const tool of tools) registerTool(server, tool, config, services);
+  const removeSink = forwardLogs(server);
   return {
     server,
     services,
     tools,
     async close() {
+      removeSink();
       await server.close();
       services.close();
     },
   };
+}
+
+/** MCP's eight levels, least severe first. */
+const MCP_LEVELS: readonly LoggingLevel[] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+const AS_MCP: Record<Level, LoggingLevel> = { debug: "debug", info: "info", warn: "warning", error: "error" };
+
+/**
+ * Log lines become `notifications/message` for a client that chose a level with logging/setLevel.
+ * A client that never asked gets none: an unsolicited stream of notifications is noise to most.
+ */
+function forwardLogs(server: McpServer): () => void {
+  let minimum: number | undefined;
+  server.server.setRequestHandler(SetLevelRequestSchema, (request) => {
+    minimum = MCP_LEVELS.indexOf(request.params.level);
+    return {};
+  });
+  return addLogSink((level, message, detail) => {
+    const mcpLevel = AS_MCP[level];
+    if (minimum === undefined || MCP_LEVELS.indexOf(mcpLevel) < minimum || !server.isConnected()) return;
+    server.server.sendLoggingMessage({ level: mcpLevel, logger: "experience-mcp", data: detail ? `${message} ${detail}` : message }).catch(() => undefined);
+  });
 }

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { connect, textOf } from "./helpers.js";
 
 const MEMORY_TOOLS = ["forget", "harvest", "recall", "register_fix", "remember", "report_outcome"];
@@ -178,5 +179,36 @@ test("a damaged database answers with an error instead of crashing the server", 
   } finally {
     await c.close();
     cleanup();
+  }
+});
+
+test("log notifications: none until the client sets a level, then those at or above it", async () => {
+  const c = await connect();
+  try {
+    const got: Array<{ level: string; data: unknown }> = [];
+    c.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      got.push({ level: n.params.level, data: n.params.data });
+    });
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+    await c.ok("recall", { query: "anything" });
+    await settle();
+    assert.equal(got.length, 0, "no level set: no notifications");
+
+    await c.client.setLoggingLevel("debug");
+    await c.ok("recall", { query: "anything" });
+    await c.call("forget", { ids: [] });
+    await settle();
+    assert.equal(got[0]?.level, "debug");
+    assert.match(String(got[0]?.data), /^recall: ok in [\d.]+ ms$/);
+    assert.ok(got.some((g) => g.level === "info" && /^forget: refused/.test(String(g.data))), JSON.stringify(got));
+
+    got.length = 0;
+    await c.client.setLoggingLevel("warning");
+    await c.ok("recall", { query: "anything" });
+    await c.call("forget", { ids: [] });
+    await settle();
+    assert.equal(got.length, 0, "below the chosen level: none");
+  } finally {
+    await c.close();
   }
 });

@@ -82,12 +82,18 @@ export function registerTool(server: McpServer, tool: AnyTool, config: Config, s
       annotations: annotationsFor(tool.kind, tool.title),
     },
     async (args: Record<string, unknown>, extra: ToolExtra): Promise<CallToolResult> => {
+      const started = performance.now();
+      const took = () => `${(performance.now() - started).toFixed(1)} ms`;
       try {
         const result = await tool.handle(args, { config, services, extra });
         const text = result.text ?? JSON.stringify(result.structured, null, 2);
+        log("debug", `${tool.name}: ok in ${took()}`);
         return { content: [{ type: "text", text }], structuredContent: result.structured as Record<string, unknown> };
       } catch (err) {
-        if (err instanceof UserError) return errorResult(err.message);
+        if (err instanceof UserError) {
+          log("info", `${tool.name}: refused in ${took()}: ${err.message}`);
+          return errorResult(err.message);
+        }
         log("error", `tool ${tool.name} failed`, err);
         return errorResult(`${tool.name} failed: ${(err as Error).message ?? String(err)}`);
       }
