@@ -9,9 +9,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { openDatabase, type Db } from "../src/experience/db.js";
-import { ExperienceStore } from "../src/experience/store.js";
-import { CODER, seedModule } from "../src/harness/modules.js";
+import type { Db } from "../src/experience/db.js";
+import { CODER } from "../src/harness/modules.js";
 import { gatesSchema } from "../src/train/gates.js";
 import { enqueue, getRequest, type Backend, type TrainRequest } from "../src/train/queue.js";
 import { rotateLog } from "../src/train/spawn.js";
@@ -20,7 +19,7 @@ import { startFakeOpenAi, type FakeOpenAi } from "./fake-openai.js";
 import { textOf } from "./helpers.js";
 import { CLI, serverEnv, spawnClient } from "./spawn.js";
 import { tempHome } from "./temp.js";
-import { age, until } from "./train-helpers.js";
+import { age, seededHome as setup, until } from "./train-helpers.js";
 
 const run = promisify(execFile);
 const TENSOR = CODER.command_tensor;
@@ -46,14 +45,6 @@ const EXAMPLES = FAMILIES.flatMap(([a, b, cmd]) => [a, b].map((task) => ({ input
 
 function llmEnv(fake: FakeOpenAi, extra: Record<string, string> = {}): Record<string, string> {
   return { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-test-not-a-secret", EXPERIENCE_MCP_MODEL: BASE_MODEL, EXPERIENCE_MCP_TRAIN_POLL_MS: "20", ...extra };
-}
-
-function setup(): { home: string; db: Db; store: ExperienceStore; cleanup: () => void } {
-  const t = tempHome();
-  const db = openDatabase(t.home);
-  const store = new ExperienceStore(db);
-  seedModule(store, CODER);
-  return { home: t.home, db, store, cleanup: () => (db.close(), t.cleanup()) };
 }
 
 function queue(db: Db, examples: Array<{ input: string; expected: string }>, backend: Backend = "openai"): TrainRequest {

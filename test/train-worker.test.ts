@@ -8,14 +8,13 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { openDatabase, type Db } from "../src/experience/db.js";
+import type { Db } from "../src/experience/db.js";
 import { ExperienceStore } from "../src/experience/store.js";
-import { CODER, seedModule } from "../src/harness/modules.js";
+import { CODER } from "../src/harness/modules.js";
 import { gatesSchema } from "../src/train/gates.js";
 import { enqueue, getRequest, liveWorker, MAX_ATTEMPTS, type TrainRequest } from "../src/train/queue.js";
 import { CLI, serverEnv } from "./spawn.js";
-import { tempHome } from "./temp.js";
-import { age, until } from "./train-helpers.js";
+import { age, seededHome as setup, until } from "./train-helpers.js";
 
 const TENSOR = CODER.command_tensor;
 const HINT = "text: type the shell command that does the task";
@@ -27,14 +26,6 @@ const GOOD = [
   ["show the file \"{1}\" in reverse order", "print the lines of \"{1}\" in reverse order", "tac {1}"],
   ["show the file \"{1}\" with line numbers", "print \"{1}\" with line numbers", "nl -ba {1}"],
 ].flatMap(([a, b, cmd]) => [a!, b!].map((task) => ({ input: `${HINT}\ntask: ${task}`, expected: cmd! })));
-
-function setup(): { home: string; db: Db; store: ExperienceStore; cleanup: () => void } {
-  const t = tempHome();
-  const db = openDatabase(t.home);
-  const store = new ExperienceStore(db);
-  seedModule(store, CODER);
-  return { home: t.home, db, store, cleanup: () => (db.close(), t.cleanup()) };
-}
 
 function queue(db: Db, examples: Array<{ input: string; expected: string }>): TrainRequest {
   return enqueue(db, { tensor: TENSOR, backend: "experience", gates: gatesSchema.parse({}), examples }).request;
