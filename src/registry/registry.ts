@@ -483,7 +483,7 @@ export class FixRegistry {
    */
   private sync(): void {
     if (this.coherenceMs > 0) {
-      const t = performance.now();
+      const t = monotonicMs();
       if (t - this.checkedAt < this.coherenceMs) return;
       this.checkedAt = t;
     }
@@ -561,6 +561,12 @@ function similarity(inter: number, querySize: number, errorType: string, context
   if (entry.error_type !== errorType) score *= GENERIC_TYPE.test(entry.error_type) || GENERIC_TYPE.test(errorType) ? 0.75 : 0.5;
   if (context && entry.context && entry.context !== context) score *= 0.85;
   return score;
+}
+
+/** Milliseconds on a monotonic clock. Not performance.now(): its first use loads perf_hooks, a few ms of the hook process's start. */
+function monotonicMs(): number {
+  const [s, ns] = process.hrtime();
+  return s * 1e3 + ns / 1e6;
 }
 
 function templateKey(errorType: string, template: string): string {
