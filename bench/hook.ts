@@ -1,10 +1,13 @@
 // Hook latency: wall time from spawn to exit of the command `install-hooks` writes into Claude
-// Code's settings (`node /abs/dist/cli.js hook`, event JSON on stdin), per event type, against a
-// data directory whose registry holds 100 fixes. Claude Code runs it once per tool call.
+// Code's settings (`node --no-regexp-tier-up /abs/dist/cjs/cli.js hook`, event JSON on stdin), per
+// event type, against a data directory whose registry holds 100 fixes. Claude Code runs it once per
+// tool call (through a shell, which this leaves out).
 //   hook.failure_match   PostToolUseFailure of a Bash `tsc` call whose error has a registered fix
 //   hook.failure_none    PostToolUseFailure with an error nothing matches
 //   hook.success         PostToolUse of a Bash call in a session with a pending failure
 //   hook.session_start   SessionStart (the bootstrap context from the strongest fixes)
+//   hook.failure_match.bin  the same as hook.failure_match through the bin, `node dist/cli.js hook`
+//                        (what install-hooks wrote before dist/cjs/cli.js existed)
 //   node_startup         `node -e 0`, measured interleaved with the above: this VM's floor
 // Calls are interleaved (one of each per round) so that the machine's drift hits all lines alike.
 // `node dist-test/bench/hook.js [--rounds N]`; prints one JSON line per measurement.
@@ -14,10 +17,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDatabase } from "../src/experience/db.js";
+import { HOOK_NODE_FLAGS } from "../src/hooks/install.js";
 import { FixRegistry } from "../src/registry/registry.js";
 import { emit, percentile } from "./lib.js";
 
-const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+const BIN = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+const HOOK = [...HOOK_NODE_FLAGS, fileURLToPath(new URL("../../dist/cjs/cli.js", import.meta.url)), "hook"];
 const ROUNDS = Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 40;
 const WARMUP = 3;
 
@@ -91,6 +96,7 @@ const failure = (session: string, error: string) => ({
 const CASES: Record<string, () => Record<string, unknown> | undefined> = {
   node_startup: () => undefined,
   "hook.failure_match": () => failure("bench-match", TSC_ERROR),
+  "hook.failure_match.bin": () => failure("bench-match", TSC_ERROR),
   "hook.failure_none": () => failure("bench-none", "fatal: something nobody has seen before: zzqx frobnicated the wibble"),
   "hook.success": () => ({
     hook_event_name: "PostToolUse",
@@ -110,8 +116,9 @@ async function main(): Promise<void> {
   for (let round = 0; round < WARMUP + ROUNDS; round++) {
     for (const [name, make] of Object.entries(CASES)) {
       const event = make();
-      const { ms, out } = event ? await spawnTimed([CLI, "hook"], JSON.stringify(event)) : await spawnTimed(["-e", "0"], undefined);
-      if (name === "hook.failure_match" && !out.includes(TSC_FIX)) throw new Error(`the registered fix was not shown: ${JSON.stringify(out)}`);
+      const args = name.endsWith(".bin") ? [BIN, "hook"] : HOOK;
+      const { ms, out } = event ? await spawnTimed(args, JSON.stringify(event)) : await spawnTimed(["-e", "0"], undefined);
+      if (name.startsWith("hook.failure_match") && !out.includes(TSC_FIX)) throw new Error(`the registered fix was not shown: ${JSON.stringify(out)}`);
       if (name === "hook.failure_none" && out.trim()) throw new Error(`an answer for an unknown error: ${out}`);
       if (round >= WARMUP) samples[name]!.push(ms);
     }
@@ -120,8 +127,9 @@ async function main(): Promise<void> {
   const base = [...samples.node_startup!].sort((a, b) => a - b);
   for (const [name, xs] of Object.entries(samples)) {
     const sorted = [...xs].sort((a, b) => a - b);
-    const extra = name === "node_startup" ? { command: `${process.execPath} -e 0` } : { node_startup_p50: r(percentile(base, 50)) };
-    emit({ name, n: sorted.length, p50: r(percentile(sorted, 50)), p99: r(percentile(sorted, 99)), unit: "ms", ...extra });
+    const command = name === "node_startup" ? [process.execPath, "-e", "0"] : [process.execPath, ...(name.endsWith(".bin") ? [BIN, "hook"] : HOOK)];
+    const extra = name === "node_startup" ? {} : { node_startup_p50: r(percentile(base, 50)) };
+    emit({ name, n: sorted.length, p50: r(percentile(sorted, 50)), p99: r(percentile(sorted, 99)), unit: "ms", ...extra, command: command.join(" ") });
   }
 }
 
