@@ -10,7 +10,7 @@
 //                        (what install-hooks wrote before dist/cjs/cli.js existed)
 //   node_startup         `node -e 0`, measured interleaved with the above: this VM's floor
 // Calls are interleaved (one of each per round) so that the machine's drift hits all lines alike.
-// `node dist-test/bench/hook.js [--rounds N]`; prints one JSON line per measurement.
+// `node dist-test/bench/hook.js [--rounds N] [--fixes N]`; prints one JSON line per measurement.
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,6 +24,7 @@ import { emit, percentile } from "./lib.js";
 const BIN = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 const HOOK = [...HOOK_NODE_FLAGS, fileURLToPath(new URL("../../dist/cjs/cli.js", import.meta.url)), "hook"];
 const ROUNDS = Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 40;
+const FIXES = Number(process.argv[process.argv.indexOf("--fixes") + 1]) || 100;
 const WARMUP = 3;
 
 const home = mkdtempSync(join(tmpdir(), "xmcp-bench-hook-"));
@@ -58,8 +59,11 @@ function seedRegistry(): void {
   try {
     const registry = new FixRegistry(db);
     registry.register({ error: TSC_ERROR, fix: TSC_FIX, context: "npx" });
-    for (let i = 0; registry.size < 100 && i < 1000; i++) {
-      registry.register({ error: pick(SHAPES)(), fix: `fix ${i}: ${pick(ADJ)} ${pick(WORDS)}`, context: pick(["npx", "npm", "python", "cargo", "node"]) });
+    // A word of letters only (masking keeps it) makes each error a problem of its own.
+    const word = (i: number): string => (i < 26 ? "" : word(Math.floor(i / 26) - 1)) + String.fromCharCode(97 + (i % 26));
+    for (let i = 0; registry.size < FIXES && i < FIXES * 2; i++) {
+      const error = pick(SHAPES)().replace(/\n|$/, ` (${word(i)}zz)$&`);
+      registry.register({ error, fix: `fix ${i}: ${pick(ADJ)} ${pick(WORDS)}`, context: pick(["npx", "npm", "python", "cargo", "node"]) });
     }
   } finally {
     db.close();
@@ -129,7 +133,7 @@ async function main(): Promise<void> {
     const sorted = [...xs].sort((a, b) => a - b);
     const command = name === "node_startup" ? [process.execPath, "-e", "0"] : [process.execPath, ...(name.endsWith(".bin") ? [BIN, "hook"] : HOOK)];
     const extra = name === "node_startup" ? {} : { node_startup_p50: r(percentile(base, 50)) };
-    emit({ name, n: sorted.length, p50: r(percentile(sorted, 50)), p99: r(percentile(sorted, 99)), unit: "ms", ...extra, command: command.join(" ") });
+    emit({ name, n: sorted.length, fixes: FIXES, p50: r(percentile(sorted, 50)), p99: r(percentile(sorted, 99)), unit: "ms", ...extra, command: command.join(" ") });
   }
 }
 

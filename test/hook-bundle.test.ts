@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDatabase } from "../src/experience/db.js";
-import { FixRegistry } from "../src/registry/registry.js";
+import { exactLookup, FixRegistry } from "../src/registry/registry.js";
 import { CLI, serverEnv } from "./spawn.js";
 import { tempHome } from "./temp.js";
 
@@ -98,4 +98,24 @@ test("the hook bundle leaves out the MCP SDK and zod", () => {
   const bundle = readFileSync(join(DIST, "hook.bundle.cjs"), "utf8");
   assert.ok(bundle.length < 200_000, `hook.bundle.cjs is ${bundle.length} bytes`);
   assert.doesNotMatch(bundle, /modelcontextprotocol|ZodError/);
+});
+
+test("exactLookup answers what the registry's lookup puts first, for exact matches, without loading the registry", (t) => {
+  const { home, cleanup } = tempHome("xmcp-exact-lookup-");
+  t.after(cleanup);
+  const db = openDatabase(home);
+  t.after(() => db.close());
+  const registry = new FixRegistry(db);
+  const err = (file: string) => `${file}(3,1): error TS2304: Cannot find name 'foo'.`;
+  registry.register({ error: err("a.ts"), fix: "declare foo", context: "tsc", repo: "/r/one/.git" });
+  registry.register({ error: err("b.ts"), fix: "import foo", context: "npx", repo: "/r/two/.git" });
+  registry.register({ error: err("c.ts"), fix: "import foo again", context: "npx", repo: "/r/two/.git" }); // reinforced: stronger
+  registry.register({ error: "fatal: not a git repository (or any of the parent directories): .git", fix: "git init" });
+  for (const repo of ["", "/r/one/.git", "/r/two/.git", "/elsewhere/.git"]) {
+    for (const text of [err("z.ts"), "fatal: not a git repository (or any of the parent directories): .git"]) {
+      const full = new FixRegistry(db).lookup(text, { repo, limit: 3 }).find((m) => m.match === "exact");
+      assert.deepEqual(exactLookup(db, text, { repo, limit: 3 }), full, `${repo} ${text}`);
+    }
+  }
+  assert.equal(exactLookup(db, "error: something never seen", { limit: 3 }), undefined);
 });
