@@ -2,7 +2,15 @@
 // Bundles the server for a fast start (run after `tsc -p tsconfig.json`):
 //   dist/cli.bundle.cjs  src/cli.ts and its dependencies in one CommonJS file (esbuild);
 //   dist/cli.bundle.<hash>.cache V8 code cache of that file, made by one real start answering `initialize`;
-//   dist/cli.js          a small launcher (replaces tsc's cli.js) that runs the bundle with the cache.
+//   dist/hook.bundle.cjs src/hooks/hook-main.ts: `experience-mcp hook` alone (no MCP SDK, no zod), with
+//                        better-sqlite3's JavaScript bundled in; hook.bundle.<hash>.cache its code cache,
+//                        made by hook processes run under the V8 flags install-hooks puts in the command;
+//   dist/cjs/cli.js      the launcher, CommonJS (dist/cjs/package.json): runs the hook bundle for `hook`
+//                        alone, else the CLI bundle, each with its cache; install-hooks writes
+//                        `node --no-regexp-tier-up /abs/dist/cjs/cli.js hook`;
+//   dist/cli.js          the bin (replaces tsc's cli.js), ESM like every .js here: requires cjs/cli.js.
+// Hook, spawn -> exit, p50 with 100 fixes where `node -e 0` takes ~75 ms: ~155 ms through the CLI
+// bundle, ~88-100 ms through the hook bundle and the CommonJS launcher (`npm run bench -- hook`).
 // Start -> `initialize` answered, p50 on a 2-core VM where `node -e 0` takes 75-90 ms: ~380-440 ms
 // unbundled (the ESM loader resolving and loading hundreds of modules of the MCP SDK and zod),
 // ~210-240 ms bundled, ~145-180 ms bundled and run with the code cache.
