@@ -8,6 +8,18 @@ export type Db = Database.Database;
 // Required on first open rather than imported: the server answers `initialize` without it.
 const requireCjs = createRequire(import.meta.url);
 let DatabaseCtor: typeof Database | undefined;
+let nativeBinding: string | undefined;
+
+/**
+ * Open databases with this copy of better-sqlite3's JavaScript and this native addon (an absolute
+ * path to better_sqlite3.node) instead of requiring the package: the hook bundle carries the
+ * JavaScript, which spares the hook process resolving and loading a dozen files and `bindings`'
+ * search for the addon.
+ */
+export function useSqliteDriver(ctor: typeof Database, addon: string): void {
+  DatabaseCtor = ctor;
+  nativeBinding = addon;
+}
 
 /** Create the data directory private to the user (0700), whatever the umask. */
 export function ensureHome(home: string): void {
@@ -223,7 +235,7 @@ export function openDatabase(home: string, options: OpenOptions = {}): Db {
   let db: Db;
   try {
     DatabaseCtor ??= requireCjs("better-sqlite3") as typeof Database;
-    db = new DatabaseCtor(file, { timeout: 10_000 });
+    db = new DatabaseCtor(file, nativeBinding ? { timeout: 10_000, nativeBinding } : { timeout: 10_000 });
   } catch (err) {
     throw new Error(`Cannot open ${file}: ${(err as Error).message}. Check the path and its permissions, or set EXPERIENCE_MCP_HOME to another directory.`);
   }

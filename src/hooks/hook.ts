@@ -4,10 +4,11 @@
  * must never fail the agent's turn: any error is logged to stderr and the process exits 0 silently.
  * Keep this module's imports small (no MCP SDK, no zod): it starts once per tool call.
  */
+import { read, writeSync } from "node:fs";
 import { relative } from "node:path";
 import { loadConfig } from "../config.js";
 import { openDatabase, type Db } from "../experience/db.js";
-import { FixRegistry, type FixMatch } from "../registry/registry.js";
+import { exactLookup, FixRegistry, type FixMatch } from "../registry/registry.js";
 import { bootstrapContext, bootstrapTokens } from "./bootstrap.js";
 import { programOf, sameCommand, shapeOf } from "./command.js";
 import { PendingFailures, type Pending } from "./pending.js";
@@ -79,9 +80,11 @@ export class HookHandler {
     if (!command || !error || !session) return undefined;
     const cwd = str(event.cwd);
     const repo = repoOf(cwd);
-    const top = this.registry
-      .lookup(error, { repo, limit: 3 })
-      .find((m) => m.match === "exact" || m.score >= CONFIDENT_SCORE);
+    // An error met before is found by one indexed query; only otherwise is the registry loaded.
+    // (The registry's clock, as this.registry uses it: Date.now.)
+    const top =
+      exactLookup(this.db, error, { repo, limit: 3 }) ??
+      this.registry.lookup(error, { repo, limit: 3 }).find((m) => m.match === "exact" || m.score >= CONFIDENT_SCORE);
     this.pending.add({ session_id: session, command, cwd, repo, error, suggested: top?.signature ?? "", created_at: this.now() });
     if (!top) return undefined;
     return { hookSpecificOutput: { hookEventName: "PostToolUseFailure", additionalContext: describeFix(top) } };
@@ -163,22 +166,56 @@ export function describeFix(m: FixMatch): string {
   return head + fix.split("\n").map((l) => `  ${l}`).join("\n") + tail;
 }
 
-/** Read all of stdin; resolves "" if it does not close within `ms` (the hook must not hang). */
+/**
+ * Read all of stdin; resolves "" if it does not close within `ms` (the hook must not hang). Read
+ * with fs.read on fd 0 rather than through process.stdin, whose stream classes cost the hook
+ * process a few milliseconds to load; process.stdin is the fallback (a non-blocking fd 0).
+ */
 function readStdin(ms: number): Promise<string> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const done = () => {
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       resolve(Buffer.concat(chunks).toString("utf8"));
     };
     const timer = setTimeout(() => {
-      process.stdin.destroy(); // let the process exit
-      resolve("");
+      // A read may still be pending on fd 0: nothing was read or written, so leave at once.
+      finished = true;
+      process.exit(0);
     }, ms);
-    process.stdin.on("data", (c: Buffer) => chunks.push(c));
-    process.stdin.on("end", done);
-    process.stdin.on("error", done);
+    const fromStream = () => {
+      process.stdin.on("data", (c: Buffer) => chunks.push(c));
+      process.stdin.on("end", finish);
+      process.stdin.on("error", finish);
+    };
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    const next = () =>
+      read(0, buf, 0, buf.length, null, (err, n) => {
+        if (err) return (err as NodeJS.ErrnoException).code === "EAGAIN" ? fromStream() : finish();
+        if (n === 0) return finish();
+        chunks.push(Buffer.from(buf.subarray(0, n)));
+        next();
+      });
+    next();
   });
+}
+
+/**
+ * Write to fd 1 directly: process.stdout's first use loads the stream classes, a few ms of a
+ * process that lives for a few tens. process.stdout is the fallback (a non-blocking, full pipe).
+ */
+function writeStdout(text: string): void {
+  const buf = Buffer.from(text, "utf8");
+  let off = 0;
+  try {
+    while (off < buf.length) off += writeSync(1, buf, off);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+    process.stdout.write(buf.subarray(off));
+  }
 }
 
 function warn(message: string, err?: unknown): void {
@@ -200,7 +237,7 @@ export async function hookCommand(_argv: string[]): Promise<number> {
     } finally {
       db.close();
     }
-    if (answer) process.stdout.write(`${JSON.stringify(answer)}\n`);
+    if (answer) writeStdout(`${JSON.stringify(answer)}\n`);
   } catch (err) {
     warn("ignored an internal error:", err);
   }

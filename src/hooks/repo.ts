@@ -7,8 +7,8 @@
  * process costs more than the rest of its work. When GIT_DIR/GIT_COMMON_DIR redirect git, or the
  * layout is not one we know, `git rev-parse --git-common-dir` answers (argv, no shell).
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 
 const cache = new Map<string, string>();
@@ -47,6 +47,8 @@ function fromFiles(cwd: string): string | undefined {
 }
 
 function fromGit(cwd: string): string {
+  // Required here, not imported: the hook rarely needs git, and node:child_process costs it ms to load.
+  const { execFileSync } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
   const out = execFileSync("git", ["rev-parse", "--git-common-dir"], {
     cwd,
     encoding: "utf8",

@@ -483,7 +483,7 @@ export class FixRegistry {
    */
   private sync(): void {
     if (this.coherenceMs > 0) {
-      const t = performance.now();
+      const t = monotonicMs();
       if (t - this.checkedAt < this.coherenceMs) return;
       this.checkedAt = t;
     }
@@ -545,6 +545,33 @@ export class FixRegistry {
   }
 }
 
+/**
+ * The first match `new FixRegistry(db).lookup(text, { repo, limit })` would return when it is an
+ * exact one, read with one indexed query instead of loading the whole registry: what a one-shot
+ * process (the hook) needs when the error was met before. undefined when there is no exact match
+ * (or when only the full lookup can tell the order): ask lookup() then.
+ */
+export function exactLookup(db: Db, text: string, options: { repo?: string; limit?: number; now?: number; epochMs?: number } = {}): FixMatch | undefined {
+  const trimmed = text.trim();
+  if (SIGNATURE_RE.test(trimmed)) return undefined;
+  const norm = normalizeError(redactSecrets(text).text);
+  if (!norm.template) return undefined;
+  const epoch = Math.floor((options.now ?? Date.now()) / (options.epochMs ?? DAY_MS));
+  const rows = db.prepare(`SELECT ${COLUMNS} FROM fixes WHERE error_type = ? AND template = ? AND structured = 0`).all(norm.error_type, norm.template) as Row[];
+  const limit = Math.max(1, options.limit ?? 5);
+  // lookup() ranks at most limit·4 matches by repository: with more exact ones, let it decide.
+  if (rows.length === 0 || rows.length > limit * 4) return undefined;
+  const repo = options.repo ?? "";
+  const here = (m: FixMatch) => (repo && m.repo === repo ? 1 : 0);
+  const alive: FixMatch[] = [];
+  for (const row of rows) {
+    const s = decayStrength(row.strength, epoch - row.epoch);
+    if (s >= STRENGTH.prune) alive.push(toMatch(toEntry({ ...row, lines: "" }), "exact", 1, s));
+  }
+  alive.sort((a, b) => here(b) - here(a) || b.strength - a.strength || (a.signature < b.signature ? -1 : 1));
+  return alive[0];
+}
+
 /** Confidence that `entry` is the same problem as the query (0..1). */
 /**
  * Confidence (0..1) that `entry` is the problem the query describes, from the number of features
@@ -561,6 +588,12 @@ function similarity(inter: number, querySize: number, errorType: string, context
   if (entry.error_type !== errorType) score *= GENERIC_TYPE.test(entry.error_type) || GENERIC_TYPE.test(errorType) ? 0.75 : 0.5;
   if (context && entry.context && entry.context !== context) score *= 0.85;
   return score;
+}
+
+/** Milliseconds on a monotonic clock. Not performance.now(): its first use loads perf_hooks, a few ms of the hook process's start. */
+function monotonicMs(): number {
+  const [s, ns] = process.hrtime();
+  return s * 1e3 + ns / 1e6;
 }
 
 function templateKey(errorType: string, template: string): string {

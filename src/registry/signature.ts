@@ -5,7 +5,11 @@
  *    categories rendered as Python's repr of a list of str, byte for byte, so a signature computed
  *    by experience-memory (Python) and by us is the same string.
  */
-import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+
+// Loaded on first use: the hook process (one per tool call) hashes only when it registers a fix,
+// and loading node:crypto costs it a few milliseconds.
+let crypto: typeof import("node:crypto") | undefined;
 
 export interface SignatureFields {
   severity: string;
@@ -17,7 +21,8 @@ export interface SignatureFields {
 export const SIGNATURE_RE = /^[0-9a-f]{16}$/;
 
 function sha16(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex").slice(0, 16);
+  crypto ??= createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
+  return crypto.createHash("sha256").update(text, "utf8").digest("hex").slice(0, 16);
 }
 
 export function rawSignature(errorType: string, context: string, template: string): string {
