@@ -3,7 +3,8 @@
 // event type, against a data directory whose registry holds 100 fixes. Claude Code runs it once per
 // tool call (through a shell, which this leaves out).
 //   hook.failure_match   PostToolUseFailure of a Bash `tsc` call whose error has a registered fix
-//   hook.failure_none    PostToolUseFailure with an error nothing matches
+//   hook.failure_none    PostToolUseFailure with an error nothing matches, of a generic type (fatal)
+//   hook.failure_none_typed  the same with a specific type (ZeroDivisionError)
 //   hook.success         PostToolUse of a Bash call in a session with a pending failure
 //   hook.session_start   SessionStart (the bootstrap context from the strongest fixes)
 //   hook.failure_match.bin  the same as hook.failure_match through the bin, `node dist/cli.js hook`
@@ -101,7 +102,10 @@ const CASES: Record<string, () => Record<string, unknown> | undefined> = {
   node_startup: () => undefined,
   "hook.failure_match": () => failure("bench-match", TSC_ERROR),
   "hook.failure_match.bin": () => failure("bench-match", TSC_ERROR),
+  // No fix fits. A generic type ("fatal") could match a fix of any type, so the whole registry is
+  // loaded; a specific one loads only its own type's fixes and the generic ones.
   "hook.failure_none": () => failure("bench-none", "fatal: something nobody has seen before: zzqx frobnicated the wibble"),
+  "hook.failure_none_typed": () => failure("bench-none", 'Traceback (most recent call last):\n  File "app/stats.py", line 41, in mean\nZeroDivisionError: division by zero'),
   "hook.success": () => ({
     hook_event_name: "PostToolUse",
     session_id: "bench-match", // has a pending failure (from hook.failure_match)
@@ -123,7 +127,7 @@ async function main(): Promise<void> {
       const args = name.endsWith(".bin") ? [BIN, "hook"] : HOOK;
       const { ms, out } = event ? await spawnTimed(args, JSON.stringify(event)) : await spawnTimed(["-e", "0"], undefined);
       if (name.startsWith("hook.failure_match") && !out.includes(TSC_FIX)) throw new Error(`the registered fix was not shown: ${JSON.stringify(out)}`);
-      if (name === "hook.failure_none" && out.trim()) throw new Error(`an answer for an unknown error: ${out}`);
+      if (name.startsWith("hook.failure_none") && out.trim()) throw new Error(`an answer for an unknown error: ${out}`);
       if (round >= WARMUP) samples[name]!.push(ms);
     }
   }

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { openDatabase, type Db } from "../src/experience/db.js";
 import { maskLine, normalizeError, stripAnsi } from "../src/registry/normalize.js";
-import { decayStrength, FixNotFoundError, FixRegistry, STRENGTH } from "../src/registry/registry.js";
+import { decayStrength, errorTypeOf, FixNotFoundError, FixRegistry, STRENGTH } from "../src/registry/registry.js";
 import { pythonStrRepr, rawSignature, structuredKey, structuredSignature } from "../src/registry/signature.js";
 import { tempHome } from "./temp.js";
 
@@ -566,4 +566,32 @@ test("with the default coherence window a read is at most ~1 ms behind another p
     dbB.close();
     cleanup();
   }
+});
+
+test("a registry loaded near one error type answers that type's errors as the full one does, confidently", () => {
+  withRegistry((full, clock, db) => {
+    for (const [i, c] of CASES.entries()) full.register({ error: c.output, fix: `fix ${i}`, context: c.tool });
+    full.register({ error: KEY_1, fix: "key fix", context: "python3" });
+    full.register({ error: INDEX_1, fix: "index fix", context: "python3" });
+    full.register({ error: "make: *** [all] Error 2", fix: "generic fix" });
+    const queries = [...CASES.map((c) => ({ error: c.output, context: c.tool })), { error: KEY_2, context: "python3" }, { error: INDEX_2, context: "python3" }];
+    let specific = 0;
+    for (const q of queries) {
+      const near = new FixRegistry(db, { now: () => clock.t, nearErrorType: errorTypeOf(q.error) });
+      const confident = (r: FixRegistry) => r.lookup(q.error, { context: q.context, limit: 3 }).filter((m) => m.match === "exact" || m.score >= 0.5);
+      assert.deepEqual(confident(near), confident(full), q.error.slice(0, 80));
+      // What it leaves out are other specific types: at best weak matches in the full registry.
+      const seen = new Set(near.lookup(q.error, { context: q.context, limit: 50 }).map((m) => m.signature));
+      for (const m of full.lookup(q.error, { context: q.context, limit: 50 }).filter((x) => !seen.has(x.signature))) assert.ok(m.score < 0.5, `${m.error_type} ${m.score}`);
+      const type = errorTypeOf(q.error);
+      if (/^(error|fatal|exit \d+)$/.test(type)) assert.equal(near.size, full.size);
+      else {
+        assert.ok(near.size < full.size, `${near.size} of ${full.size} loaded for ${type}`);
+        specific++;
+      }
+    }
+    assert.ok(specific >= 10, `${specific} specific types`);
+    // A generic type can match any type at 0.75 of the score: it loads everything.
+    assert.equal(new FixRegistry(db, { nearErrorType: "error" }).size, full.size);
+  });
 });

@@ -8,7 +8,7 @@ import { read, writeSync } from "node:fs";
 import { relative } from "node:path";
 import { loadConfig } from "../config.js";
 import { openDatabase, type Db } from "../experience/db.js";
-import { exactLookup, FixRegistry, type FixMatch } from "../registry/registry.js";
+import { errorTypeOf, exactLookup, FixRegistry, type FixMatch } from "../registry/registry.js";
 import { bootstrapContext, bootstrapTokens } from "./bootstrap.js";
 import { programOf, sameCommand, shapeOf } from "./command.js";
 import { PendingFailures, type Pending } from "./pending.js";
@@ -82,9 +82,10 @@ export class HookHandler {
     const repo = repoOf(cwd);
     // An error met before is found by one indexed query; only otherwise is the registry loaded.
     // (The registry's clock, as this.registry uses it: Date.now.)
+    // Otherwise only the fixes that can match it confidently are loaded (see nearErrorType).
     const top =
       exactLookup(this.db, error, { repo, limit: 3 }) ??
-      this.registry.lookup(error, { repo, limit: 3 }).find((m) => m.match === "exact" || m.score >= CONFIDENT_SCORE);
+      new FixRegistry(this.db, { nearErrorType: errorTypeOf(error) }).lookup(error, { repo, limit: 3 }).find((m) => m.match === "exact" || m.score >= CONFIDENT_SCORE);
     this.pending.add({ session_id: session, command, cwd, repo, error, suggested: top?.signature ?? "", created_at: this.now() });
     if (!top) return undefined;
     return { hookSpecificOutput: { hookEventName: "PostToolUseFailure", additionalContext: describeFix(top) } };

@@ -103,6 +103,14 @@ export interface FixRegistryOptions {
    * database (default 1 ms; 0 checks on every read). Writes always read the database itself.
    */
   coherenceMs?: number;
+  /**
+   * Load only the fixes an error of this type can match confidently: those of the same type and
+   * of the generic types (error, fatal, exit N). Between two specific types the similar score is
+   * halved, so such a fix can reach 0.5 only with an identical feature set. For a one-shot reader
+   * (the hook) that asks about one error: loading the whole registry grows with its size.
+   * A generic type loads everything.
+   */
+  nearErrorType?: string;
 }
 
 /** The input cannot be registered (no error text, empty fix…). The message says what to pass. */
@@ -177,6 +185,7 @@ export class FixRegistry {
   /** feature → signatures, for the similar match. */
   private readonly postings = new Map<string, Set<string>>();
   private readonly coherenceMs: number;
+  private readonly nearType: string | undefined;
   private checkedAt = -Infinity;
   private dataVersion = -1;
   private rev = -1;
@@ -190,6 +199,7 @@ export class FixRegistry {
     this.now = options.now ?? Date.now;
     this.epochMs = options.epochMs ?? DAY_MS;
     this.coherenceMs = options.coherenceMs ?? 1;
+    this.nearType = options.nearErrorType !== undefined && !GENERIC_TYPE.test(options.nearErrorType) ? options.nearErrorType : undefined;
     if (!(this.epochMs > 0)) throw new Error("epochMs must be a positive number of milliseconds");
     this.stmts = {
       dataVersion: db.prepare("PRAGMA data_version").pluck(),
@@ -198,6 +208,8 @@ export class FixRegistry {
         .prepare("INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING CAST(value AS INTEGER)")
         .pluck(),
       changed: db.prepare(`SELECT ${COLUMNS} FROM fixes WHERE rev > ?`),
+      // A superset of GENERIC_TYPE's types (GLOB has no "digits only"): loading more is safe.
+      changedNear: db.prepare(`SELECT ${COLUMNS} FROM fixes WHERE rev > ? AND (error_type = ? OR error_type IN ('error', 'fatal') OR error_type GLOB 'exit [0-9]*')`),
       keys: db.prepare("SELECT signature FROM fixes").pluck(),
       get: db.prepare(`SELECT ${COLUMNS} FROM fixes WHERE signature = ?`),
       insert: db.prepare(
@@ -224,7 +236,7 @@ export class FixRegistry {
     return Math.floor(this.now() / this.epochMs);
   }
 
-  /** How many fixes the registry holds (including ones whose decay has not been written yet). */
+  /** How many fixes the registry holds (including ones whose decay has not been written yet; with nearErrorType, those near it). */
   get size(): number {
     this.sync();
     return this.bySignature.size;
@@ -499,7 +511,8 @@ export class FixRegistry {
       const rev = Number(this.stmts.meta.get("fixes_rev") ?? 0);
       const deletes = Number(this.stmts.meta.get("fixes_deletes") ?? 0);
       if (rev === this.rev && deletes === this.deletes) return;
-      for (const row of this.stmts.changed.iterate(this.rev) as IterableIterator<Row>) this.put(toEntry(row));
+      const rows = this.nearType === undefined ? this.stmts.changed.iterate(this.rev) : this.stmts.changedNear.iterate(this.rev, this.nearType);
+      for (const row of rows as IterableIterator<Row>) this.put(toEntry(row));
       if (deletes !== this.deletes) {
         const present = new Set(this.stmts.keys.all() as string[]);
         for (const sig of [...this.bySignature.keys()]) if (!present.has(sig)) this.unput(sig);
@@ -570,6 +583,11 @@ export function exactLookup(db: Db, text: string, options: { repo?: string; limi
   }
   alive.sort((a, b) => here(b) - here(a) || b.strength - a.strength || (a.signature < b.signature ? -1 : 1));
   return alive[0];
+}
+
+/** The error type the registry classifies `text` as (what `nearErrorType` takes). */
+export function errorTypeOf(text: string): string {
+  return normalizeError(redactSecrets(text).text).error_type;
 }
 
 /** Confidence that `entry` is the same problem as the query (0..1). */
