@@ -5,14 +5,16 @@
 // run again and succeeds: the hook learns the fix. Later, in new sessions, instance 2 fails (then
 // is resolved the same way) and instance 3 fails. We count how often the 2nd and 3rd occurrence
 // were answered with their own class's fix ("right"), another class's ("wrong") or nothing
-// ("none"), and time every hook call as Claude Code runs it: a fresh `node dist/cli.js hook`
-// process with the event on stdin (wall time from spawn to exit).
+// ("none"), and time every hook call as Claude Code runs it: a fresh process of the command
+// install-hooks writes (`node --no-regexp-tier-up dist/cjs/cli.js hook`) with the event on stdin
+// (wall time from spawn to exit).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { emit, percentile } from "./lib.js";
+import { HOOK_NODE_FLAGS } from "../src/hooks/install.js";
 
 interface Example {
   class: string;
@@ -23,7 +25,7 @@ interface Example {
   fix: string;
 }
 
-const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../dist/cjs/cli.js", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 function corpusPath(): string {
@@ -42,7 +44,7 @@ const latencies: number[] = [];
 function hook(event: Record<string, unknown>): Promise<string> {
   return new Promise((done, fail) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [CLI, "hook"], { env, stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...HOOK_NODE_FLAGS, CLI, "hook"], { env, stdio: ["pipe", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.on("error", fail);

@@ -6,12 +6,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { emit, measure } from "./lib.js";
 
-const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+// The bin (ES module, loads the CommonJS launcher) and the launcher itself (no ESM loader).
+const BIN = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+const CJS = fileURLToPath(new URL("../../dist/cjs/cli.js", import.meta.url));
 const home = mkdtempSync(join(tmpdir(), "xmcp-bench-start-"));
 
-function startOnce(): Promise<void> {
+function startOnce(cli: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI], { env: { ...process.env, EXPERIENCE_MCP_HOME: home }, stdio: ["pipe", "pipe", "ignore"] });
+    const child = spawn(process.execPath, [cli], { env: { ...process.env, EXPERIENCE_MCP_HOME: home }, stdio: ["pipe", "pipe", "ignore"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
@@ -27,5 +29,6 @@ function startOnce(): Promise<void> {
   });
 }
 
-emit(await measure("server_start_to_initialize", 20, () => startOnce(), { unit: "ms", warmup: 2 }));
+emit(await measure("server_start_to_initialize", 20, () => startOnce(BIN), { unit: "ms", warmup: 2, extra: { command: "node dist/cli.js" } }));
+emit(await measure("server_start_to_initialize.cjs", 20, () => startOnce(CJS), { unit: "ms", warmup: 2, extra: { command: "node dist/cjs/cli.js" } }));
 rmSync(home, { recursive: true, force: true });
