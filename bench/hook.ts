@@ -147,6 +147,6 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
-    rmSync(home, { recursive: true, force: true });
+    if (!process.env.XMCP_BENCH_KEEP) rmSync(home, { recursive: true, force: true });
     rmSync(cwd, { recursive: true, force: true });
   });

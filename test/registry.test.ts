@@ -591,6 +591,18 @@ test("a registry loaded near one error type answers that type's errors as the fu
       }
     }
     assert.ok(specific >= 10, `${specific} specific types`);
+    // A one-shot registry (no postings, a scan) ranks exactly like the indexed one, weak matches too.
+    const scan = new FixRegistry(db, { now: () => clock.t, oneShot: true });
+    // Reworded and cut errors are similar (not exact) matches of the registered ones.
+    const reworded = CASES.map((c) => ({ error: `${c.output.split("\n").slice(1).join("\n")}\nthe build stopped here`, context: c.tool }));
+    const probes = [...queries, ...reworded, { error: "Error: in prepare, no such column: emial", context: "sqlite3" }, { error: "KeyError: 'x'\nIndexError: y", context: "python3" }];
+    let similarSeen = 0;
+    for (const q of probes) {
+      const expected = full.lookup(q.error, { context: q.context, limit: 50 });
+      assert.deepEqual(scan.lookup(q.error, { context: q.context, limit: 50 }), expected, q.error.slice(0, 80));
+      similarSeen += expected.filter((m) => m.match === "similar").length;
+    }
+    assert.ok(similarSeen >= 5, `${similarSeen} similar matches compared`);
     // A generic type can match any type at 0.75 of the score: it loads everything.
     assert.equal(new FixRegistry(db, { nearErrorType: "error" }).size, full.size);
   });

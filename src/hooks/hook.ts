@@ -85,7 +85,7 @@ export class HookHandler {
     // Otherwise only the fixes that can match it confidently are loaded (see nearErrorType).
     const top =
       exactLookup(this.db, error, { repo, limit: 3 }) ??
-      new FixRegistry(this.db, { nearErrorType: errorTypeOf(error) }).lookup(error, { repo, limit: 3 }).find((m) => m.match === "exact" || m.score >= CONFIDENT_SCORE);
+      new FixRegistry(this.db, { nearErrorType: errorTypeOf(error), oneShot: true }).lookup(error, { repo, limit: 3 }).find((m) => m.match === "exact" || m.score >= CONFIDENT_SCORE);
     this.pending.add({ session_id: session, command, cwd, repo, error, suggested: top?.signature ?? "", created_at: this.now() });
     if (!top) return undefined;
     return { hookSpecificOutput: { hookEventName: "PostToolUseFailure", additionalContext: describeFix(top) } };

@@ -111,6 +111,12 @@ export interface FixRegistryOptions {
    * A generic type loads everything.
    */
   nearErrorType?: string;
+  /**
+   * For a process that looks up once and exits (the hook): no feature postings are built, and the
+   * similar match scans the loaded fixes instead, with the same result. Building the postings
+   * costs more than the one scan it would save.
+   */
+  oneShot?: boolean;
 }
 
 /** The input cannot be registered (no error text, empty fix…). The message says what to pass. */
@@ -186,6 +192,7 @@ export class FixRegistry {
   private readonly postings = new Map<string, Set<string>>();
   private readonly coherenceMs: number;
   private readonly nearType: string | undefined;
+  private readonly oneShot: boolean;
   private checkedAt = -Infinity;
   private dataVersion = -1;
   private rev = -1;
@@ -199,6 +206,7 @@ export class FixRegistry {
     this.now = options.now ?? Date.now;
     this.epochMs = options.epochMs ?? DAY_MS;
     this.coherenceMs = options.coherenceMs ?? 1;
+    this.oneShot = options.oneShot === true;
     this.nearType = options.nearErrorType !== undefined && !GENERIC_TYPE.test(options.nearErrorType) ? options.nearErrorType : undefined;
     if (!(this.epochMs > 0)) throw new Error("epochMs must be a positive number of milliseconds");
     this.stmts = {
@@ -459,6 +467,7 @@ export class FixRegistry {
    */
   private similar(query: ReadonlySet<string>, errorType: string, context: string | undefined): { entry: Entry; score: number }[] {
     if (query.size === 0) return [];
+    if (this.oneShot) return this.similarByScan(query, errorType, context);
     const shared = new Map<string, number>();
     const common: string[] = [];
     const cap = Math.min(MAX_POSTING_CAP, Math.max(MIN_POSTING_CAP, this.bySignature.size * POSTING_SHARE));
@@ -479,6 +488,41 @@ export class FixRegistry {
       if (!entry) continue;
       let inter = count;
       for (const f of common) if (entry.features.has(f)) inter++;
+      const score = similarity(inter, query.size, errorType, context, entry);
+      if (score >= MIN_SIMILAR) scored.push({ entry, score });
+    }
+    return scored;
+  }
+
+  /**
+   * similar() without postings: one pass finds, per fix, the query features it has, and each
+   * feature's document frequency; then the same rule applies (a candidate shares a feature that is
+   * not too common; common ones count on candidates only). Beyond MAX_CANDIDATES, ties in shared
+   * count may be cut in another order than the indexed path's.
+   */
+  private similarByScan(query: ReadonlySet<string>, errorType: string, context: string | undefined): { entry: Entry; score: number }[] {
+    const cap = Math.min(MAX_POSTING_CAP, Math.max(MIN_POSTING_CAP, this.bySignature.size * POSTING_SHARE));
+    const df = new Map<string, number>();
+    const hits: { entry: Entry; has: string[] }[] = [];
+    const queryList = [...query];
+    for (const entry of this.bySignature.values()) {
+      if (entry.structured) continue;
+      let has: string[] | undefined;
+      for (const f of queryList) {
+        if (!entry.features.has(f)) continue;
+        (has ??= []).push(f);
+        df.set(f, (df.get(f) ?? 0) + 1);
+      }
+      if (has) hits.push({ entry, has });
+    }
+    let candidates: { entry: Entry; count: number; inter: number }[] = [];
+    for (const { entry, has } of hits) {
+      const count = has.reduce((n, f) => n + ((df.get(f) ?? 0) > cap ? 0 : 1), 0);
+      if (count > 0) candidates.push({ entry, count, inter: has.length });
+    }
+    if (candidates.length > MAX_CANDIDATES) candidates = candidates.sort((a, b) => b.count - a.count).slice(0, MAX_CANDIDATES);
+    const scored: { entry: Entry; score: number }[] = [];
+    for (const { entry, inter } of candidates) {
       const score = similarity(inter, query.size, errorType, context, entry);
       if (score >= MIN_SIMILAR) scored.push({ entry, score });
     }
@@ -535,6 +579,7 @@ export class FixRegistry {
     let set = this.byTemplate.get(key);
     if (!set) this.byTemplate.set(key, (set = new Set()));
     set.add(entry.signature);
+    if (this.oneShot) return;
     for (const f of entry.features) {
       let list = this.postings.get(f);
       if (!list) this.postings.set(f, (list = new Set()));
