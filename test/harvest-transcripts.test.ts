@@ -5,6 +5,7 @@ import { appendFileSync, cpSync, mkdirSync, readFileSync, utimesSync, writeFileS
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDatabase } from "../src/experience/db.js";
+import { ExperienceStore } from "../src/experience/store.js";
 import { FixRegistry } from "../src/registry/registry.js";
 import { harvest, parseSince, scoreFile } from "../src/harvest/harvest.js";
 import { parseTranscript } from "../src/harvest/transcript.js";
@@ -140,4 +141,52 @@ test("the harvest tool runs over MCP", async (t) => {
   assert.equal(real.pairs_stored, 2);
   const bad = await c.call("harvest", { root, since: "yesterday-ish" });
   assert.equal(bad.isError, true);
+});
+
+test("successful Bash calls the assistant announced become (observation, decision, command) rows", (t) => {
+  const { root, db, main } = setup(t);
+  const say = (id: string, text: string, command: string) =>
+    line({ type: "assistant", message: { role: "assistant", content: [{ type: "text", text }, { type: "tool_use", id, name: "Bash", input: { command } }] } });
+  const text = readFileSync(main, "utf8");
+  writeFileSync(main, text.slice(0, text.lastIndexOf("\n") + 1));
+  appendFileSync(
+    main,
+    line({ type: "user", message: { role: "user", content: "run the integration tests against the staging database" } }) +
+      say("toolu_30Bash", "The integration tests need the staging URL; I'll pass it inline.\n\nThen I'll read the summary.", `DATABASE_URL=postgres://app:${TOKEN}@staging/app npm run test:int`) +
+      result("toolu_30Bash", "Tests: 41 passed, 41 total") +
+      // Not announced: no decision, no triple. Failed: a pair's business, not a triple.
+      bash("toolu_31Bash", "git status") +
+      result("toolu_31Bash", "nothing to commit") +
+      say("toolu_32Bash", "Let me build the docs.", "npm run docs") +
+      result("toolu_32Bash", "Exit code 1\nsh: typedoc: not found", true),
+  );
+
+  const dry = harvest(db, { root, dryRun: true });
+  assert.deepEqual(
+    dry.triples.listed.map((x) => [x.decision, x.status]),
+    [
+      ["zod is not installed.", "new"],
+      ["The integration tests need the staging URL; I'll pass it inline.", "new"],
+    ],
+  );
+  assert.equal(dry.triples.listed[1]!.observation, "run the integration tests against the staging database");
+  assert.match(dry.triples.listed[1]!.command, /npm run test:int/);
+  assert.doesNotMatch(JSON.stringify(dry.triples), /ghp_/, "a report shows what the store keeps: no secret");
+  assert.equal(db.prepare("SELECT count(*) FROM rows WHERE tensor = 'transcripts'").pluck().get(), 0, "a dry run stores nothing");
+
+  const first = harvest(db, { root });
+  assert.deepEqual([first.triples.found, first.triples.stored, first.triples.already], [2, 2, 0]);
+  const store = new ExperienceStore(db);
+  const hit = store.recall("Cannot find package 'zod' imported from src/config.js", { tensor: "transcripts", k: 1 })[0];
+  assert.equal(hit?.value, "npm install zod");
+  assert.equal(hit?.key, "zod is not installed.");
+  const rows = JSON.stringify(store.rows("transcripts"));
+  assert.doesNotMatch(rows, /ghp_/, "the secret in the command is redacted");
+  assert.match(rows, /npm run test:int/);
+
+  // The file grows: only its new triple is stored; the old ones are "already".
+  appendFileSync(main, say("toolu_33Bash", "Now the linter.", "npm run lint") + result("toolu_33Bash", "0 problems"));
+  const grown = harvest(db, { root });
+  assert.deepEqual([grown.triples.found, grown.triples.stored, grown.triples.already], [3, 1, 2]);
+  assert.equal(db.prepare("SELECT count(*) FROM rows WHERE tensor = 'transcripts'").pluck().get(), 3);
 });

@@ -1,7 +1,8 @@
 /**
  * Harvest: learn from finished Claude Code sessions. Transcripts are scored for harvest value
  * first (reading only the head and tail of a large file), the best are parsed, and their
- * failure→fix pairs are registered as candidate fixes for the repository they happened in.
+ * failure→fix pairs are registered as candidate fixes for the repository they happened in; their
+ * (observation, decision, command) triples become rows of the tensor `transcripts`.
  *
  * Idempotent twice over: a file whose size and mtime were harvested before is not read again, and
  * each pair is keyed by its failed call's tool_use id, so a session that grew adds only its new pairs.
@@ -10,12 +11,14 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Db } from "../experience/db.js";
+import { ExperienceStore } from "../experience/store.js";
 import { repoOf } from "../hooks/repo.js";
 import { redactSecrets } from "../experience/redact.js";
 import { normalizeError } from "../registry/normalize.js";
 import { FixRegistry } from "../registry/registry.js";
 import { extractPairs, registerCandidate, type FixPair } from "./pairs.js";
 import { parseTranscript } from "./transcript.js";
+import { extractTriples, type TranscriptTriple } from "./triples.js";
 import { DEFAULT_TRAIL_TENSOR, emptyTrailReport, harvestTrails, type TrailHarvestReport } from "./trail.js";
 
 /** Files larger than this are scored from their first and last SAMPLE_BYTES only. */
@@ -23,6 +26,10 @@ const SAMPLE_BYTES = 64 * 1024;
 /** Score halves every this many days of age. */
 const HALF_LIFE_DAYS = 7;
 const DAY_MS = 86_400_000;
+/** Where transcript triples go. */
+export const TRANSCRIPT_TENSOR = "transcripts";
+/** The most triples listed in a report; the counts cover them all. */
+const MAX_TRIPLES_LISTED = 200;
 
 export interface HarvestOptions {
   /** Where the transcripts are (default ~/.claude/projects). */
@@ -66,6 +73,14 @@ export interface HarvestReport {
   pairs_already: number;
   dry_run: boolean;
   pairs: HarvestPair[];
+  /** (observation, decision, command) of successful Bash calls, stored in tensor `transcripts`. */
+  triples: {
+    tensor: string;
+    found: number;
+    stored: number;
+    already: number;
+    listed: Array<{ file: string; session: string; observation: string; decision: string; command: string; status: "new" | "stored" | "already" }>;
+  };
 }
 
 export function defaultRoot(): string {
@@ -142,6 +157,7 @@ export function harvest(db: Db, options: HarvestOptions = {}): HarvestReport {
     pairs_already: 0,
     dry_run: dryRun,
     pairs: [],
+    triples: { tensor: TRANSCRIPT_TENSOR, found: 0, stored: 0, already: 0, listed: [] },
   };
   if (!existsSync(root)) return report;
   const seen = db.prepare("SELECT 1 FROM harvested WHERE file = ? AND size = ? AND mtime_ms = ?").pluck();
@@ -169,6 +185,7 @@ export function harvest(db: Db, options: HarvestOptions = {}): HarvestReport {
   const picked = options.limit !== undefined ? candidates.slice(0, Math.max(0, options.limit)) : candidates;
 
   const registry = new FixRegistry(db);
+  const rows = new ExperienceStore(db);
   for (const f of picked) {
     let text: string;
     try {
@@ -198,9 +215,37 @@ export function harvest(db: Db, options: HarvestOptions = {}): HarvestReport {
       }
       report.pairs.push(entry);
     }
+    for (const t of extractTriples(parsed.calls)) {
+      // Triples share the pairs' bookkeeping table, under their own id space.
+      const id = `triple:${t.id}`;
+      let status: "new" | "stored" | "already" = "new";
+      report.triples.found++;
+      if (pairSeen.get(id)) {
+        status = "already";
+        report.triples.already++;
+      } else if (!dryRun) {
+        db.transaction(() => {
+          rows.remember(TRANSCRIPT_TENSOR, tripleRow(t));
+          markPair.run(id, "", now);
+        }).immediate();
+        status = "stored";
+        report.triples.stored++;
+      }
+      if (report.triples.listed.length < MAX_TRIPLES_LISTED) report.triples.listed.push({ file: f.file, session: t.sessionId, ...shown(t), status });
+    }
     if (!dryRun) markFile.run(f.file, f.size, f.mtimeMs, stored, now);
   }
   return report;
+}
+
+/** The row a triple becomes: recalled by a similar situation or decision, answering with the command. */
+function tripleRow(t: TranscriptTriple): { query: string; key: string; value: string; tags: string[]; repo: string } {
+  return { query: t.observation, key: t.decision, value: t.command, tags: ["transcript"], repo: repoOf(t.cwd) };
+}
+
+/** What a report lists: redacted as the store will keep it. */
+function shown(t: TranscriptTriple): { observation: string; decision: string; command: string } {
+  return { observation: redactSecrets(t.observation).text, decision: redactSecrets(t.decision).text, command: redactSecrets(t.command).text };
 }
 
 function describe(file: string, p: FixPair): HarvestPair {
@@ -256,7 +301,19 @@ export async function harvestSources(db: Db, options: HarvestAllOptions = {}): P
   const dryRun = options.dryRun === true;
   const transcripts: HarvestReport = sources.includes("transcripts")
     ? harvest(db, options)
-    : { root: resolve(options.root ?? defaultRoot()), files_found: 0, files_unchanged: 0, files_read: 0, lines_skipped: 0, pairs_found: 0, pairs_stored: 0, pairs_already: 0, dry_run: dryRun, pairs: [] };
+    : {
+        root: resolve(options.root ?? defaultRoot()),
+        files_found: 0,
+        files_unchanged: 0,
+        files_read: 0,
+        lines_skipped: 0,
+        pairs_found: 0,
+        pairs_stored: 0,
+        pairs_already: 0,
+        dry_run: dryRun,
+        pairs: [],
+        triples: { tensor: TRANSCRIPT_TENSOR, found: 0, stored: 0, already: 0, listed: [] },
+      };
   const tensor = options.tensor ?? DEFAULT_TRAIL_TENSOR;
   const trails =
     sources.includes("trails") && options.trailsRoot !== undefined

@@ -454,6 +454,9 @@ export async function harvestTrails(db: Db, options: TrailHarvestOptions): Promi
         cwd: workspace,
         timestamp: new Date(s.timestampMs).toISOString(),
         result: { isError: built.failed[i]!, text: built.outputs[i]! },
+        // The trail's own triples carry the decision; pairs need none.
+        intent: "",
+        before: "",
       });
     });
     const pairs = extractPairs(calls).filter((p) => {

@@ -13,7 +13,9 @@ export const harvest = defineTool({
   title: "Harvest fixes from Claude Code sessions and terminal trails",
   description:
     "Read finished Claude Code transcripts (~/.claude/projects/*/*.jsonl and their subagent files), find each failed Bash " +
-    "command that a later command resolved, and store what was done in between as a candidate fix for that repository. " +
+    "command that a later command resolved, and store what was done in between as a candidate fix for that repository; each " +
+    "successful Bash call the assistant announced becomes a row of tensor \"transcripts\" (what it had seen → what it said it " +
+    "would do → the command). " +
     "Sessions are scored first (recency, size, failures, tool calls) and the best read; a session already harvested adds " +
     "nothing. Terminal trails (<home>/trails, what send_text/send_keys typed) give (observation, decision, command) triples, " +
     "stored as rows in tensor \"trails\" (screen before → what was run and the screen after), and failure→fix pairs; a " +
@@ -58,6 +60,26 @@ export const harvest = defineTool({
         }),
       )
       .describe(`At most ${MAX_LISTED} pairs`),
+    triples: z
+      .object({
+        tensor: z.string(),
+        found: z.number().int(),
+        stored: z.number().int(),
+        already: z.number().int().describe("Stored by an earlier harvest"),
+        listed: z
+          .array(
+            z.object({
+              file: z.string(),
+              session: z.string(),
+              observation: z.string().describe("Last lines the assistant had seen (user message or tool output)"),
+              decision: z.string().describe("What it said it would do"),
+              command: z.string(),
+              status: z.enum(["new", "stored", "already"]),
+            }),
+          )
+          .describe(`At most ${MAX_LISTED}`),
+      })
+      .describe("Transcripts: (observation, decision, command) of successful Bash calls"),
     sources: z.array(z.enum(HARVEST_SOURCES)),
     trails: z
       .object({
@@ -120,6 +142,7 @@ export const harvest = defineTool({
     const listed = {
       ...report,
       pairs: report.pairs.slice(0, MAX_LISTED),
+      triples: { ...report.triples, listed: report.triples.listed.slice(0, MAX_LISTED) },
       trails: { ...t, triples: t.triples.slice(0, MAX_LISTED), pairs: t.pairs.slice(0, MAX_LISTED) },
     };
     const verb = report.dry_run ? "would store" : "stored";
@@ -132,7 +155,11 @@ export const harvest = defineTool({
           ...listed.trails.pairs.map((p) => `- [${p.error_type}] ${p.command}: ${p.fix.split("\n").join(" ; ")} (${p.status})`),
         ]
       : [];
-    const transcriptText = `${report.files_read} of ${report.files_found} transcripts read (${report.files_unchanged} unchanged); ${report.pairs_found} failure→fix pairs, ${verb} ${report.dry_run ? report.pairs_found - report.pairs_already : report.pairs_stored}.${lines.length ? `\n${lines.join("\n")}` : ""}`;
+    const tr = report.triples;
+    const transcriptText =
+      `${report.files_read} of ${report.files_found} transcripts read (${report.files_unchanged} unchanged); ${report.pairs_found} failure→fix pairs, ` +
+      `${verb} ${report.dry_run ? report.pairs_found - report.pairs_already : report.pairs_stored}; ${tr.found} (observation, decision, command) triples, ` +
+      `${verb} ${report.dry_run ? tr.found - tr.already : tr.stored} in tensor ${tr.tensor}.${lines.length ? `\n${lines.join("\n")}` : ""}`;
     return {
       structured: listed,
       text: [...(report.sources.includes("transcripts") ? [transcriptText] : []), ...trailLines].join("\n"),
