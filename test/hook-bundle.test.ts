@@ -2,31 +2,19 @@
 // hook, which runs dist/hook.bundle.cjs), spawned through a shell with the event on stdin.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDatabase } from "../src/experience/db.js";
 import { exactLookup, FixRegistry } from "../src/registry/registry.js";
-import { CLI, serverEnv } from "./spawn.js";
+import { CLI, runShell, serverEnv } from "./spawn.js";
 import { tempHome } from "./temp.js";
 
 const DIST = fileURLToPath(new URL("../../dist/", import.meta.url));
 const TSC_ERROR = "src/invoice.ts(7,9): error TS2322: Type 'string' is not assignable to type 'number'.";
 const FIX = "Convert the value with Number(x) or correct the annotation.";
 
-function sh(command: string, env: Record<string, string>, input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", command], { env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 test("the installed hook command runs the hook bundle and answers a failure with the registered fix", async (t) => {
   const { home, cleanup } = tempHome("xmcp-hook-bundle-");
@@ -64,7 +52,7 @@ test("the installed hook command runs the hook bundle and answers a failure with
     error: `Exit code 2\n${TSC_ERROR}`,
   };
   for (const run of [command, `${process.execPath} ${CLI} hook`]) {
-    const r = await sh(run, env, JSON.stringify(event));
+    const r = await runShell(run, env, JSON.stringify(event));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, "", run);
     const lines = r.stdout.split("\n").filter((l) => l !== "");
@@ -76,7 +64,7 @@ test("the installed hook command runs the hook bundle and answers a failure with
   }
 
   // The failure is pending: the session's next success is recorded (nothing on stdout).
-  const ok = await sh(command, env, JSON.stringify({ hook_event_name: "PostToolUse", session_id: "s1", cwd: project, tool_name: "Bash", tool_input: { command: "git status" } }));
+  const ok = await runShell(command, env, JSON.stringify({ hook_event_name: "PostToolUse", session_id: "s1", cwd: project, tool_name: "Bash", tool_input: { command: "git status" } }));
   assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, "", ""]);
   const check = openDatabase(data);
   try {
@@ -88,7 +76,7 @@ test("the installed hook command runs the hook bundle and answers a failure with
 
   // Empty or broken input: exit 0, nothing on stdout.
   for (const input of ["", "{not json"]) {
-    const r = await sh(command, env, input);
+    const r = await runShell(command, env, input);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "");
   }

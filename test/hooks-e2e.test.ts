@@ -2,12 +2,12 @@
 // temporary HOME, one `sh -c <installed command>` process per event with the event JSON on stdin.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hookEventFor, parseTranscript } from "../src/harvest/transcript.js";
-import { CLI, serverEnv } from "./spawn.js";
+import { CLI, runShell, serverEnv } from "./spawn.js";
 import { tempHome } from "./temp.js";
 
 const FIXTURE = fileURLToPath(
@@ -27,16 +27,7 @@ function cli(home: string, args: string[], cwd?: string): { code: number | null;
 }
 
 function runHook(command: string, home: string, event: unknown): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", command], { env: envFor(home), stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(JSON.stringify(event));
-  });
+  return runShell(command, envFor(home), JSON.stringify(event));
 }
 
 interface Settings {

@@ -142,11 +142,8 @@ export function scoreFile(file: string, now: number): ScoredFile {
   return { file, size: st.size, mtimeMs: Math.floor(st.mtimeMs), score: Math.round(score * 1000) / 1000, toolCalls, failures };
 }
 
-export function harvest(db: Db, options: HarvestOptions = {}): HarvestReport {
-  const root = resolve(options.root ?? defaultRoot()); // absolute: files are remembered by path
-  const now = options.now ?? Date.now();
-  const dryRun = options.dryRun === true;
-  const report: HarvestReport = {
+function emptyReport(root: string, dryRun: boolean): HarvestReport {
+  return {
     root,
     files_found: 0,
     files_unchanged: 0,
@@ -159,6 +156,13 @@ export function harvest(db: Db, options: HarvestOptions = {}): HarvestReport {
     pairs: [],
     triples: { tensor: TRANSCRIPT_TENSOR, found: 0, stored: 0, already: 0, listed: [] },
   };
+}
+
+export function harvest(db: Db, options: HarvestOptions = {}): HarvestReport {
+  const root = resolve(options.root ?? defaultRoot()); // absolute: files are remembered by path
+  const now = options.now ?? Date.now();
+  const dryRun = options.dryRun === true;
+  const report = emptyReport(root, dryRun);
   if (!existsSync(root)) return report;
   const seen = db.prepare("SELECT 1 FROM harvested WHERE file = ? AND size = ? AND mtime_ms = ?").pluck();
   const pairSeen = db.prepare("SELECT 1 FROM harvested_pairs WHERE tool_use_id = ?").pluck();
@@ -301,19 +305,7 @@ export async function harvestSources(db: Db, options: HarvestAllOptions = {}): P
   const dryRun = options.dryRun === true;
   const transcripts: HarvestReport = sources.includes("transcripts")
     ? harvest(db, options)
-    : {
-        root: resolve(options.root ?? defaultRoot()),
-        files_found: 0,
-        files_unchanged: 0,
-        files_read: 0,
-        lines_skipped: 0,
-        pairs_found: 0,
-        pairs_stored: 0,
-        pairs_already: 0,
-        dry_run: dryRun,
-        pairs: [],
-        triples: { tensor: TRANSCRIPT_TENSOR, found: 0, stored: 0, already: 0, listed: [] },
-      };
+    : emptyReport(resolve(options.root ?? defaultRoot()), dryRun);
   const tensor = options.tensor ?? DEFAULT_TRAIL_TENSOR;
   const trails =
     sources.includes("trails") && options.trailsRoot !== undefined
