@@ -70,3 +70,22 @@ test("train_model refuses contradictory or impossible requests", async () => {
     await c.close();
   }
 });
+
+test("rollback_tensor: unknown tensors, bad names and a tensor with one version are refused", async () => {
+  const c = await connect();
+  try {
+    await c.ok("remember", { tensor: "notes/one", query: "", key: "k", value: "v" });
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ tensor: "never-made" }, /tensor never-made does not exist/],
+      [{ tensor: "../x" }, /tensor/i],
+      [{ tensor: "notes/one" }, /no older version to roll back to/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await c.call("rollback_tensor", args);
+      assert.equal(r.isError, true, JSON.stringify(args));
+      assert.match(textOf(r), message, JSON.stringify(args));
+    }
+  } finally {
+    await c.close();
+  }
+});
