@@ -49,9 +49,10 @@ export class HookHandler {
     private readonly now: () => number = Date.now,
   ) {}
 
-  // The registry loads its index on construction: only build it for events that need it.
+  // The registry loads its fixes on first use: only build it for events that need it. One-shot:
+  // this process makes a lookup or two, so no feature postings are built for them.
   private get registry(): FixRegistry {
-    return (this.registryCache ??= new FixRegistry(this.db));
+    return (this.registryCache ??= new FixRegistry(this.db, { oneShot: true }));
   }
 
   private get pending(): PendingFailures {
