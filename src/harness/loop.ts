@@ -14,7 +14,7 @@ import type { Terminal } from "../tmux/terminal.js";
 import { Expert, NoExperienceError, fillTemplate, parameterize } from "./expert.js";
 import { LlmError, type Llm } from "./llm.js";
 import { STATES, seedModule, type HarnessModule, type ValidatorSpec } from "./modules.js";
-import { recordRun, type Example } from "./record.js";
+import { clearUnsolved, recordRun, recordUnsolved, type Example } from "./record.js";
 import { prepareValidator, type StepState, type Verdict } from "./validators.js";
 
 export interface TrajectoryStep {
@@ -155,6 +155,8 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
 
   const trajectory: TrajectoryStep[] = [];
   const examples: Example[] = [];
+  /** The last command-expert input for a typed command: what a later demonstration answers. */
+  let textInput: string | undefined;
   let history = "";
   let commandsRun = 0;
   let verdict: Verdict = { passed: false, detail: "no step was taken" };
@@ -231,6 +233,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
       }
 
       const commandInput = `${parsed.prefix}: ${parsed.hint}\ntask: ${task}`;
+      if (parsed.prefix === "text") textInput = commandInput;
       const fits = (h: RecallHit) => h.key.startsWith(`${parsed.prefix}:`);
       const accept = parsed.prefix === "ctrl" ? (a: string) => parseKeys(a) !== undefined : usableCommand;
       const command = await commandExpert.ask({ input: commandInput, context, trajectory: history, task, filter: fits, accept, signal });
@@ -316,6 +319,14 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
 
   const success = stopped === "validator";
   const recorded = success && deps.db ? recordRun(deps.db, runId, examples) : 0;
+  if (deps.db) {
+    // Unsolved with a typed command asked for: what the agent types here next can teach it.
+    if (success) clearUnsolved(deps.db, session);
+    else if (textInput && stopped !== "session_ended") {
+      const seq = await terminal.trail.countCommits(session).catch(() => undefined);
+      if (seq !== undefined) recordUnsolved(deps.db, session, { run_id: runId, tensor: o.module.command_tensor, input: textInput, params, seq });
+    }
+  }
   return {
     success,
     steps: trajectory.length,

@@ -35,3 +35,42 @@ export interface StoredExample extends Example {
 export function examplesOfRun(db: Db, runId: string): StoredExample[] {
   return db.prepare("SELECT * FROM examples WHERE run_id = ? ORDER BY id").all(runId) as StoredExample[];
 }
+
+/**
+ * A run that did not solve its task, kept per session so that what the agent then types there by
+ * hand can teach the command expert (harvest of trails turns it into a `source = 'trail'` example).
+ * Only the latest unsolved run of a session is kept; a solved run clears it.
+ */
+export interface UnsolvedRun {
+  run_id: string;
+  /** The command tensor the demonstration teaches. */
+  tensor: string;
+  /** The command expert's input for a typed command ("text: <hint>\ntask: <task template>"). */
+  input: string;
+  /** The task's quoted parameters, to write the demonstrated command back as a template. */
+  params: string[];
+  /** The session's last trail seq when the run ended: the demonstration comes after it. */
+  seq: number;
+}
+
+const unsolvedKey = (session: string) => `harness.unsolved:${session}`;
+
+export function recordUnsolved(db: Db, session: string, run: UnsolvedRun): void {
+  db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(unsolvedKey(session), JSON.stringify(run));
+}
+
+export function clearUnsolved(db: Db, session: string): void {
+  db.prepare("DELETE FROM meta WHERE key = ?").run(unsolvedKey(session));
+}
+
+export function unsolvedRun(db: Db, session: string): UnsolvedRun | undefined {
+  const raw = db.prepare("SELECT value FROM meta WHERE key = ?").pluck().get(unsolvedKey(session)) as string | undefined;
+  if (!raw) return undefined;
+  try {
+    const r = JSON.parse(raw) as Partial<UnsolvedRun>;
+    const ok = typeof r.run_id === "string" && typeof r.tensor === "string" && typeof r.input === "string" && Array.isArray(r.params) && typeof r.seq === "number";
+    return ok ? (r as UnsolvedRun) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -15,6 +15,8 @@ import { join, resolve } from "node:path";
 import type { Db } from "../experience/db.js";
 import { redactSecrets } from "../experience/redact.js";
 import { ExperienceStore, type NewRow } from "../experience/store.js";
+import { shellQuote } from "../harness/expert.js";
+import { unsolvedRun, type UnsolvedRun } from "../harness/record.js";
 import { repoOf } from "../hooks/repo.js";
 import { NAME_PATTERN } from "../names.js";
 import { meaningfulLines, normalizeError } from "../registry/normalize.js";
@@ -88,6 +90,22 @@ export interface TrailPair {
   status: "new" | "stored" | "already";
 }
 
+/**
+ * A command typed by hand after a run_harness run that did not solve its task, in the same
+ * session: stored as a training example (source "trail") for the run's command expert.
+ */
+export interface TrailDemonstration {
+  session: string;
+  seq: number;
+  run_id: string;
+  tensor: string;
+  /** The command expert's input the run could not answer. */
+  input: string;
+  /** The command as typed, with the task's parameters written back as {1}, {2}, … */
+  expected: string;
+  status: "new" | "stored";
+}
+
 export interface TrailHarvestOptions {
   /** The trail repository (default `<home>/trails`, chosen by the caller). */
   root: string;
@@ -115,6 +133,8 @@ export interface TrailHarvestReport {
   pairs_already: number;
   triples: TrailTriple[];
   pairs: TrailPair[];
+  /** Commands typed after an unsolved run_harness run in its session: training examples. */
+  demonstrations: TrailDemonstration[];
 }
 
 /** Where a session's harvest stopped: the last seq harvested and the commit to read on from. */
@@ -390,6 +410,7 @@ export function emptyTrailReport(root: string, tensor = DEFAULT_TRAIL_TENSOR): T
     pairs_already: 0,
     triples: [],
     pairs: [],
+    demonstrations: [],
   };
 }
 
@@ -472,6 +493,16 @@ export async function harvestTrails(db: Db, options: TrailHarvestOptions): Promi
     const fromOid = fromSeq === 0 ? "" : (commits.find((c) => c.seq === fromSeq)?.oid ?? (fromSeq === cursor.fromSeq ? cursor.from : ""));
     const next: Cursor = { seq: last.last, from: fromOid, fromSeq: fromOid ? fromSeq : 0 };
 
+    // The first command that worked after an unsolved run shows what the run should have typed.
+    const unsolved = unsolvedRun(db, session);
+    // A line the run left typed and the agent cleared with C-u counts from after the C-u.
+    const shownAt = unsolved
+      ? built.steps.findIndex(
+          (st, i) => st.kind === "text" && !built.failed[i] && (st.first > unsolved.seq || (st.last > unsolved.seq && st.command.includes("<C-u>"))) && plainLine(typedLine(st.command)),
+        )
+      : -1;
+    const demonstration = unsolved && shownAt >= 0 ? demonstrationOf(session, unsolved, built.steps[shownAt]!) : undefined;
+
     const listed: TrailPair[] = pairs.map((p) => {
       const norm = normalizeError(redactSecrets(p.error).text);
       return {
@@ -508,6 +539,18 @@ export async function harvestTrails(db: Db, options: TrailHarvestOptions): Promi
           report.pairs_stored++;
           listed[i]!.status = "stored";
         });
+        if (demonstration && unsolved) {
+          db.prepare("INSERT INTO examples (tensor, input, expected, source, run_id, created_at) VALUES (?, ?, ?, 'trail', ?, ?)").run(
+            demonstration.tensor,
+            demonstration.input,
+            demonstration.expected,
+            demonstration.run_id,
+            now,
+          );
+          // One demonstration per unsolved run: the record is spent.
+          db.prepare("DELETE FROM meta WHERE key = ? AND value = ?").run(`harness.unsolved:${session}`, JSON.stringify(unsolved));
+          demonstration.status = "stored";
+        }
         setMeta.run(key, JSON.stringify(next));
       }).immediate();
     } else {
@@ -519,8 +562,49 @@ export async function harvestTrails(db: Db, options: TrailHarvestOptions): Promi
       }
     }
     for (const p of listed) if (report.pairs.length < MAX_LISTED) report.pairs.push(p);
+    if (demonstration) report.demonstrations.push(demonstration);
   }
   return report;
+}
+
+/** The line as it ran when C-u (kill the line) was pressed while typing it: what came after the last one. */
+function typedLine(command: string): string {
+  const at = command.lastIndexOf("<C-u>");
+  return (at < 0 ? command : command.slice(at + "<C-u>".length)).trim();
+}
+
+/** A line typed as it runs: not empty, no editing keys (after Tab or a cursor move the text is not the command). */
+function plainLine(command: string): boolean {
+  return command.trim() !== "" && ![...EDIT_KEYS].some((k) => command.includes(`<${k}>`));
+}
+
+/**
+ * The typed command as the expert writes it: each task parameter, quoted or standing as a word of
+ * its own, becomes {n} (`tac notes.txt` for "notes.txt" → `tac {1}`; `cat notes.txt.bak` stays).
+ */
+export function templateCommand(command: string, params: readonly string[]): string {
+  let out = command;
+  // Longest first, so a parameter inside another is not replaced within it.
+  const order = params.map((p, i) => ({ p, n: i + 1 })).filter((x) => x.p !== "").sort((a, b) => b.p.length - a.p.length);
+  for (const { p, n } of order) {
+    for (const form of new Set([shellQuote(p), `'${p.replace(/'/g, `'\\''`)}'`, `"${p}"`, p])) {
+      const escaped = form.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      out = out.replace(new RegExp(`(^|[\\s=<>|;&(])${escaped}(?=$|[\\s<>|;&)])`, "g"), `$1{${n}}`);
+    }
+  }
+  return out;
+}
+
+function demonstrationOf(session: string, run: UnsolvedRun, step: TrailStep): TrailDemonstration {
+  return {
+    session,
+    seq: step.first,
+    run_id: run.run_id,
+    tensor: run.tensor,
+    input: run.input,
+    expected: redactSecrets(templateCommand(typedLine(step.command), run.params)).text,
+    status: "new",
+  };
 }
 
 function redactTriple(t: TrailTriple): TrailTriple {

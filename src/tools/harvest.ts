@@ -19,7 +19,9 @@ export const harvest = defineTool({
     "Sessions are scored first (recency, size, failures, tool calls) and the best read; a session already harvested adds " +
     "nothing. Terminal trails (<home>/trails, what send_text/send_keys typed) give (observation, decision, command) triples, " +
     "stored as rows in tensor \"trails\" (screen before → what was run and the screen after), and failure→fix pairs; a " +
-    "session is continued from where the last harvest stopped. dry_run lists what would be stored. Secrets are redacted.",
+    "session is continued from where the last harvest stopped. A command typed by hand after a run_harness run that did not " +
+    "solve its task (same session) becomes a training example for that run's command expert (train_model source \"trail\"). " +
+    "dry_run lists what would be stored. Secrets are redacted.",
   toolset: "memory",
   kind: "write",
   inputSchema: {
@@ -118,6 +120,19 @@ export const harvest = defineTool({
             }),
           )
           .describe(`At most ${MAX_LISTED} pairs`),
+        demonstrations: z
+          .array(
+            z.object({
+              session: z.string(),
+              seq: z.number().int(),
+              run_id: z.string().describe("The run_harness run that did not solve its task in this session"),
+              tensor: z.string(),
+              input: z.string().describe("The command expert's input that run could not answer"),
+              expected: z.string().describe("The command typed by hand afterwards, parameters as {1}, {2}, …"),
+              status: z.enum(["new", "stored"]),
+            }),
+          )
+          .describe('Training examples (train_model source "trail") from commands typed after an unsolved run_harness run'),
       })
       .describe("Terminal trails: what was read and stored"),
   },
@@ -153,6 +168,7 @@ export const harvest = defineTool({
             `${report.dry_run ? "would store them in" : `stored ${t.triples_stored} new rows in`} tensor ${t.tensor}; ${t.pairs_found} failure→fix pairs, ` +
             `${verb} ${report.dry_run ? t.pairs_found - t.pairs_already : t.pairs_stored}.`,
           ...listed.trails.pairs.map((p) => `- [${p.error_type}] ${p.command}: ${p.fix.split("\n").join(" ; ")} (${p.status})`),
+          ...t.demonstrations.map((d) => `- taught ${d.tensor}: ${JSON.stringify(d.input.split("\n").pop() ?? "")} → ${d.expected} (${d.status})`),
         ]
       : [];
     const tr = report.triples;

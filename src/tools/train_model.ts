@@ -24,7 +24,12 @@ export const trainModel = defineTool({
   inputSchema: {
     tensor: tensorNameSchema.optional().describe('Tensor to train, e.g. "coder/command" (this or module)'),
     module: z.string().max(64).optional().describe('A harness module, e.g. "coder": queues its decision and command tensors that have unused recorded examples (this or tensor)'),
-    source: z.enum(SOURCES).optional().describe("Train only on recorded examples of this origin: runs (run_harness), trail, examples (given to train_model); default all"),
+    source: z
+      .enum(SOURCES)
+      .optional()
+      .describe(
+        "Train only on recorded examples of this origin: runs (successful run_harness runs), trail (commands typed by hand after an unsolved run, found by harvest), examples (given to train_model); default all",
+      ),
     examples: z
       .array(
         z.object({
