@@ -1,8 +1,8 @@
 /**
  * The entry of dist/hook.bundle.cjs: `experience-mcp hook` alone, without the rest of the CLI (the
  * MCP SDK, zod, the tool handlers), so that the process Claude Code starts once per tool call loads
- * a small bundle. The launchers (dist/cli.js with `hook` as its only argument, and dist/hook.cjs)
- * run it; src/cli.ts keeps a `hook` command too, for the unbundled build.
+ * a small bundle. The launcher dist/cjs/cli.js (also loaded by the bin dist/cli.js) runs it for
+ * `hook`; src/cli.ts keeps a `hook` command too, for the unbundled build.
  */
 import Database from "better-sqlite3";
 import { existsSync, readFileSync } from "node:fs";
