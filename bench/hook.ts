@@ -21,6 +21,7 @@ import { openDatabase } from "../src/experience/db.js";
 import { HOOK_NODE_FLAGS } from "../src/hooks/install.js";
 import { FixRegistry } from "../src/registry/registry.js";
 import { emit, percentile } from "./lib.js";
+import { bashFailure, bashSuccess } from "../test/hook-events.js";
 
 const BIN = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 const HOOK = [...HOOK_NODE_FLAGS, fileURLToPath(new URL("../../dist/cjs/cli.js", import.meta.url)), "hook"];
@@ -88,14 +89,8 @@ function spawnTimed(args: string[], input: string | undefined): Promise<{ ms: nu
 }
 
 const failure = (session: string, error: string) => ({
-  hook_event_name: "PostToolUseFailure",
-  session_id: session,
+  ...bashFailure(session, cwd, "npx tsc --noEmit", `Exit code 2\n${error}`, "toolu_fail"),
   transcript_path: "/dev/null",
-  cwd,
-  tool_name: "Bash",
-  tool_input: { command: "npx tsc --noEmit" },
-  tool_use_id: "toolu_fail",
-  error: `Exit code 2\n${error}`,
 });
 
 const CASES: Record<string, () => Record<string, unknown> | undefined> = {
@@ -106,15 +101,8 @@ const CASES: Record<string, () => Record<string, unknown> | undefined> = {
   // loaded; a specific one loads only its own type's fixes and the generic ones.
   "hook.failure_none": () => failure("bench-none", "fatal: something nobody has seen before: zzqx frobnicated the wibble"),
   "hook.failure_none_typed": () => failure("bench-none", 'Traceback (most recent call last):\n  File "app/stats.py", line 41, in mean\nZeroDivisionError: division by zero'),
-  "hook.success": () => ({
-    hook_event_name: "PostToolUse",
-    session_id: "bench-match", // has a pending failure (from hook.failure_match)
-    transcript_path: "/dev/null",
-    cwd,
-    tool_name: "Bash",
-    tool_input: { command: "git status" },
-    tool_response: { stdout: "", stderr: "", interrupted: false },
-  }),
+  // bench-match has a pending failure (from hook.failure_match).
+  "hook.success": () => ({ ...bashSuccess("bench-match", cwd, "git status"), transcript_path: "/dev/null" }),
   "hook.session_start": () => ({ hook_event_name: "SessionStart", session_id: "bench-start", transcript_path: "/dev/null", cwd, source: "startup" }),
 };
 

@@ -15,6 +15,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { emit, percentile } from "./lib.js";
 import { HOOK_NODE_FLAGS } from "../src/hooks/install.js";
+import { bashFailure, bashSuccess } from "../test/hook-events.js";
 
 interface Example {
   class: string;
@@ -57,25 +58,8 @@ function hook(event: Record<string, unknown>): Promise<string> {
   });
 }
 
-const failure = (session: string, e: Example) =>
-  hook({
-    hook_event_name: "PostToolUseFailure",
-    session_id: session,
-    cwd,
-    tool_name: "Bash",
-    tool_input: { command: e.command },
-    tool_use_id: `${session}-fail`,
-    error: `Exit code ${e.exit_code}\n${e.output}`,
-  });
-const success = (session: string, command: string) =>
-  hook({
-    hook_event_name: "PostToolUse",
-    session_id: session,
-    cwd,
-    tool_name: "Bash",
-    tool_input: { command },
-    tool_response: { stdout: "", stderr: "", interrupted: false },
-  });
+const failure = (session: string, e: Example) => hook(bashFailure(session, cwd, e.command, `Exit code ${e.exit_code}\n${e.output}`, `${session}-fail`));
+const success = (session: string, command: string) => hook(bashSuccess(session, cwd, command));
 
 /** The fix a session applies: the corpus's one-line fix stands for the commands/edits it names. */
 const resolveIt = async (session: string, e: Example) => {

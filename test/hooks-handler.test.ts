@@ -13,6 +13,7 @@ import { repoOf } from "../src/hooks/repo.js";
 import { programOf, shapeOf } from "../src/hooks/command.js";
 import { CLI, serverEnv } from "./spawn.js";
 import { tempHome } from "./temp.js";
+import { bashFailure, bashSuccess } from "./hook-events.js";
 
 const TS2307 = (mod: string, file: string) =>
   `Exit code 2\n${file}(3,21): error TS2307: Cannot find module '${mod}' or its corresponding type declarations.\n`;
@@ -38,23 +39,8 @@ function setup(t: { after: (fn: () => void) => void }): { db: Db; home: string; 
   return { db, home, repo, clock, hook: new HookHandler(db, () => clock.t) };
 }
 
-const fail = (session: string, cwd: string, command: string, error: string) => ({
-  hook_event_name: "PostToolUseFailure",
-  session_id: session,
-  cwd,
-  tool_name: "Bash",
-  tool_input: { command },
-  tool_use_id: "t",
-  error,
-});
-const ok = (session: string, cwd: string, command: string) => ({
-  hook_event_name: "PostToolUse",
-  session_id: session,
-  cwd,
-  tool_name: "Bash",
-  tool_input: { command },
-  tool_response: { stdout: "", stderr: "", interrupted: false },
-});
+const fail = (session: string, cwd: string, command: string, error: string) => bashFailure(session, cwd, command, error);
+const ok = bashSuccess;
 const edit = (session: string, cwd: string, file: string) => ({
   hook_event_name: "PostToolUse",
   session_id: session,

@@ -14,15 +14,10 @@ import { liveWorker } from "../src/train/queue.js";
 import { CLI, serverEnv, spawnClient } from "./spawn.js";
 import { connect, textOf } from "./helpers.js";
 import { tempHome } from "./temp.js";
+import { HINT, newTaskExamples } from "./train-helpers.js";
 
 const TENSOR = "coder/command";
-const HINT = "text: type the shell command that does the task";
-const EXAMPLES = [
-  ["show the last line of the file \"{1}\"", "print the last line of \"{1}\"", "tail -n 1 {1}"],
-  ["count the words in the file \"{1}\"", "how many words are in the file \"{1}\"", "wc -w < {1}"],
-  ["show the file \"{1}\" in reverse order", "print the lines of \"{1}\" in reverse order", "tac {1}"],
-  ["show the file \"{1}\" with line numbers", "print \"{1}\" with line numbers", "nl -ba {1}"],
-].flatMap(([a, b, cmd]) => [a!, b!].map((task) => ({ input: `${HINT}\ntask: ${task}`, expected: cmd! })));
+const EXAMPLES = newTaskExamples(4);
 
 interface Status {
   request_id: string;

@@ -19,29 +19,18 @@ import { startFakeOpenAi, type FakeOpenAi } from "./fake-openai.js";
 import { textOf } from "./helpers.js";
 import { CLI, serverEnv, spawnClient } from "./spawn.js";
 import { tempHome } from "./temp.js";
-import { age, seededHome as setup, until } from "./train-helpers.js";
+import { age, HINT, NEW_TASKS, newTaskExamples, seededHome as setup, until } from "./train-helpers.js";
 
 const run = promisify(execFile);
 const TENSOR = CODER.command_tensor;
-const HINT = "text: type the shell command that does the task";
 const BASE_MODEL = "gpt-fake-base";
+/** Enough for the fine-tuning API's 10-example minimum. */
+const EXAMPLES = newTaskExamples();
 
 after(async () => {
   await new TmuxCli({ socket: `xmcp-spawn-${process.pid}` }).killServer();
 });
 
-/** Eight tasks the seed does not know, two phrasings each: enough for the API's 10-example minimum. */
-const FAMILIES: Array<[string, string, string]> = [
-  ['show the last line of the file "{1}"', 'print the last line of "{1}"', "tail -n 1 {1}"],
-  ['count the words in the file "{1}"', 'how many words are in the file "{1}"', "wc -w < {1}"],
-  ['show the file "{1}" in reverse order', 'print the lines of "{1}" in reverse order', "tac {1}"],
-  ['show the file "{1}" with line numbers', 'print "{1}" with line numbers', "nl -ba {1}"],
-  ['sort the lines of the file "{1}"', 'print "{1}" sorted', "sort {1}"],
-  ['count the bytes in the file "{1}"', 'how big in bytes is the file "{1}"', "wc -c < {1}"],
-  ['make the file "{1}" executable', 'give "{1}" execute permission', "chmod +x {1}"],
-  ['show the disk usage of the directory "{1}"', 'how much space does the directory "{1}" take', "du -sh {1}"],
-];
-const EXAMPLES = FAMILIES.flatMap(([a, b, cmd]) => [a, b].map((task) => ({ input: `${HINT}\ntask: ${task}`, expected: cmd })));
 
 function llmEnv(fake: FakeOpenAi, extra: Record<string, string> = {}): Record<string, string> {
   return { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-test-not-a-secret", EXPERIENCE_MCP_MODEL: BASE_MODEL, EXPERIENCE_MCP_TRAIN_POLL_MS: "20", ...extra };
@@ -265,7 +254,7 @@ test("experience backend with an LLM: proposed rows are kept only when they answ
 
     // EXPERIENCE_MCP_TRAIN_LLM=off trains offline even with an endpoint configured.
     const asked = fake.chats.length;
-    queue(db, FAMILIES.map(([a, , cmd]) => ({ input: `${HINT}\ntask: ${a} now`, expected: `${cmd} ` })), "experience");
+    queue(db, NEW_TASKS.map(([a, , cmd]) => ({ input: `${HINT}\ntask: ${a} now`, expected: `${cmd} ` })), "experience");
     await worker(home, llmEnv(fake, { EXPERIENCE_MCP_TRAIN_LLM: "off" }));
     assert.equal(fake.chats.length, asked);
   } finally {

@@ -14,18 +14,11 @@ import { CODER } from "../src/harness/modules.js";
 import { gatesSchema } from "../src/train/gates.js";
 import { enqueue, getRequest, liveWorker, MAX_ATTEMPTS, type TrainRequest } from "../src/train/queue.js";
 import { CLI, serverEnv } from "./spawn.js";
-import { age, seededHome as setup, until } from "./train-helpers.js";
+import { age, HINT, newTaskExamples, seededHome as setup, until } from "./train-helpers.js";
 
 const TENSOR = CODER.command_tensor;
-const HINT = "text: type the shell command that does the task";
-
 /** Tasks the seed does not know, two phrasings each. */
-const GOOD = [
-  ["show the last line of the file \"{1}\"", "print the last line of \"{1}\"", "tail -n 1 {1}"],
-  ["count the words in the file \"{1}\"", "how many words are in the file \"{1}\"", "wc -w < {1}"],
-  ["show the file \"{1}\" in reverse order", "print the lines of \"{1}\" in reverse order", "tac {1}"],
-  ["show the file \"{1}\" with line numbers", "print \"{1}\" with line numbers", "nl -ba {1}"],
-].flatMap(([a, b, cmd]) => [a!, b!].map((task) => ({ input: `${HINT}\ntask: ${task}`, expected: cmd! })));
+const GOOD = newTaskExamples(4);
 
 function queue(db: Db, examples: Array<{ input: string; expected: string }>): TrainRequest {
   return enqueue(db, { tensor: TENSOR, backend: "experience", gates: gatesSchema.parse({}), examples }).request;
