@@ -81,6 +81,8 @@ const serve: Command = async (argv) => {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   await app.server.connect(transport);
   log("info", `serving ${app.tools.length} tools from ${config.home}`);
+  // Started by hand in a terminal: say why nothing happens. A client's pipe is never a TTY.
+  if (process.stdin.isTTY) process.stderr.write(`experience-mcp ${VERSION}: waiting for an MCP client on stdin (connect one as the README shows; Ctrl-C quits)\n`);
   return -1; // keep running
 };
 
