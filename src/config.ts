@@ -52,16 +52,22 @@ export function parseToolsets(list: readonly string[] | undefined): Set<Toolset>
   return out;
 }
 
-function llmFromEnv(env: NodeJS.ProcessEnv): LlmConfig | undefined {
+/**
+ * The LLM is on only when the user named it for us: an endpoint (OPENAI_BASE_URL / LLM_BASE_URL),
+ * or a model (EXPERIENCE_MCP_MODEL / LLM_MODEL) with a key. An OPENAI_API_KEY exported for other
+ * programs alone does not turn it on: terminal screens and tasks would start leaving the machine
+ * without anyone asking for it.
+ */
+export function llmFromEnv(env: NodeJS.ProcessEnv): LlmConfig | undefined {
   // The standard OPENAI_* names win; the seed's LLM_* names keep old setups working.
   const baseURL = env.OPENAI_BASE_URL || env.LLM_BASE_URL;
   const apiKey = env.OPENAI_API_KEY || env.LLM_API_KEY;
-  const model = env.EXPERIENCE_MCP_MODEL || env.LLM_MODEL || env.OPENAI_MODEL;
-  if (!baseURL && !apiKey) return undefined;
+  const namedModel = env.EXPERIENCE_MCP_MODEL || env.LLM_MODEL;
+  if (!baseURL && !(apiKey && namedModel)) return undefined;
   return {
     baseURL: baseURL || "https://api.openai.com/v1",
     apiKey: apiKey || "not-needed",
-    model: model || "gpt-4o-mini",
+    model: namedModel || env.OPENAI_MODEL || "gpt-4o-mini",
   };
 }
 
