@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { loadConfig, type Config } from "./config.js";
+import { loadConfig, SETTINGS_ENV, type Config } from "./config.js";
 import { log } from "./log.js";
 import { VERSION } from "./version.js";
 import { openDatabase } from "./experience/db.js";
@@ -31,9 +31,9 @@ environment:
   EXPERIENCE_MCP_READ_ONLY  1 = same as --read-only
   EXPERIENCE_MCP_TMUX_SOCKET tmux socket name for our own tmux server (default experience-mcp)
   EXPERIENCE_MCP_TMUX       tmux binary (default: tmux on PATH)
-  EXPERIENCE_MCP_TRAIN_WORKER off = train_model does not start a worker (run train-worker yourself)
-  EXPERIENCE_MCP_LOG        debug | info | warn (default) | error, written to stderr
   OPENAI_BASE_URL, OPENAI_API_KEY, EXPERIENCE_MCP_MODEL (or LLM_BASE_URL, LLM_API_KEY, LLM_MODEL)
+                            an OpenAI-compatible LLM: on when an endpoint, or a model with a key, is set
+${SETTINGS_ENV.map((s) => `  ${s.name}\n      ${s.meaning}${s.fallback === undefined ? "" : ` (default ${typeof s.fallback === "boolean" ? (s.fallback ? "on" : "off") : s.fallback})`}`).join("\n")}
 `;
 
 type Command = (argv: string[]) => Promise<number>;
