@@ -93,6 +93,11 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return out as unknown as Settings;
 }
 
+/** Where a data directory keeps its terminal trail (a git repository): the one definition. */
+export function trailsDir(home: string): string {
+  return join(home, "trails");
+}
+
 export const TOOLSETS = ["memory", "terminal", "harness", "train"] as const;
 export type Toolset = (typeof TOOLSETS)[number];
 

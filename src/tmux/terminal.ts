@@ -7,9 +7,9 @@
  * it as tmux commands, so a step costs no process spawn; the same stream records the session as
  * an asciicast file and wakes the waits.
  */
+import { trailsDir } from "../config.js";
 import { EventEmitter } from "node:events";
 import { statSync } from "node:fs";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { log } from "../log.js";
 import { NAME_PATTERN } from "../names.js";
@@ -164,7 +164,7 @@ export class Terminal {
   constructor(options: TerminalOptions) {
     this.home = options.home;
     this.cli = new TmuxCli({ socket: options.socket, bin: options.tmuxBin, config: options.tmuxConfig });
-    this.trailRoot = join(options.home, "trails");
+    this.trailRoot = trailsDir(options.home);
     this.trail = new TrailRepo(this.trailRoot);
     this.echoWaitMs = options.echoWaitMs ?? 50;
   }
