@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { FixInputError, type RegisterResult } from "../registry/registry.js";
-import { repoOf } from "../hooks/repo.js";
 import { defineTool, UserError } from "./tool.js";
 
 export const registerFix = defineTool({
@@ -54,7 +53,7 @@ export const registerFix = defineTool({
         fix: args.fix,
         context: args.context,
         // The server runs in the client's project: its repository scopes the fix (recall prefers it).
-        repo: repoOf(process.cwd()),
+        repo: services.repo,
       });
     } catch (err) {
       // e.g. an error output that is all noise once normalized
