@@ -36,6 +36,8 @@ test("ShellMarks: marks are taken out, records carry seq, exit code and clean ou
     { seq: 1, exitCode: 0, output: "hi\n", startedAt: 0, endedAt: 0 },
   );
   assert.equal(m.lastSeq, 1);
+  assert.equal(m.prompts, 0, "A starts a prompt; B ends it");
+  m.feed("\x1b]133;B\x07");
   assert.equal(m.prompts, 1);
   // An orphan D (empty line, C-c at the prompt) ends nothing.
   m.feed(`${D(130)}${A}`);

@@ -25,7 +25,7 @@ export class ShellMarks extends EventEmitter<{ mark: [] }> {
   seen = false;
   /** The pane was started with our rcfile, so marks are coming even if none was seen yet. */
   integrated = false;
-  /** Prompts drawn so far (A marks): one after each command, and after an empty line. */
+  /** Prompts fully drawn so far (B marks, which end PS1): one after each command, and after an empty line. */
   prompts = 0;
   private seq = 0;
   private current?: { record: ShellCommandRecord; raw: string };
@@ -89,7 +89,7 @@ export class ShellMarks extends EventEmitter<{ mark: [] }> {
 
   private mark(kind: string, params: string): void {
     this.seen = true;
-    if (kind === "A") {
+    if (kind === "B") {
       this.prompts++;
       this.emit("mark");
     } else if (kind === "C") {
