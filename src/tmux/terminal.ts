@@ -232,6 +232,7 @@ export class Terminal {
   private async firstPrompt(s: LiveSession): Promise<void> {
     const quietMs = 50;
     await this.watch(s, 5000, "no prompt", async () => {
+      if (s.marks.prompts > 0) return { value: true }; // the shell's marks: its prompt is drawn
       const quiet = s.quietForMs();
       if (quiet < quietMs) return { retryInMs: quietMs - quiet };
       return (await this.screen(s)).trim() ? { value: true } : {};
