@@ -460,12 +460,19 @@ export class Terminal {
 
   // ---- shell marks (OSC 133, see shell-marks.ts) -----------------------------------------------
 
-  /** Highest command seq started so far in this session (0 if none, or if its shell prints no marks). */
+  /**
+   * Highest command seq started so far in this session (0 if none, or if its shell prints no marks).
+   * Seqs count the commands this process has seen start, from its first call on the session.
+   */
   lastCommandSeq(session: string): number {
     return this.marks.get(session)?.lastSeq ?? 0;
   }
 
-  /** Whether this session's shell prints marks (else callers fall back to quiet-based waits). */
+  /**
+   * Whether this session's shell prints marks (else callers fall back to quiet-based waits): known
+   * once this process has attached to the session (any call on it, e.g. capture). A shell replaced
+   * by `exec` keeps the answer it had.
+   */
   hasShellMarks(session: string): boolean {
     return this.marks.get(session)?.active ?? false;
   }
