@@ -29,7 +29,7 @@ environment:
   EXPERIENCE_MCP_HOME       data directory (default ~/.experience-mcp)
   EXPERIENCE_MCP_TOOLSETS   same as --toolsets
   EXPERIENCE_MCP_READ_ONLY  1 = same as --read-only
-  EXPERIENCE_MCP_TMUX_SOCKET tmux socket name for our own tmux server (default experience-mcp)
+  EXPERIENCE_MCP_TMUX_SOCKET tmux socket name for our own tmux server (default experience-mcp-<hash of the data directory>)
   EXPERIENCE_MCP_TMUX       tmux binary (default: tmux on PATH)
   OPENAI_BASE_URL, OPENAI_API_KEY, EXPERIENCE_MCP_MODEL (or LLM_BASE_URL, LLM_API_KEY, LLM_MODEL)
                             an OpenAI-compatible LLM: on when an endpoint, or a model with a key, is set
