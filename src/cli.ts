@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "./config.js";
-import { log } from "./log.js";
+import { faultSentence, firstLine } from "./faults.js";
+import { log, writeStderr } from "./log.js";
+import { exitCodeOnSignal, installProcessGuards, isOutputGone, onShutdown, shutdown } from "./shutdown.js";
 import { VERSION } from "./version.js";
 import { openDatabase } from "./experience/db.js";
 import { ExperienceStore } from "./experience/store.js";
@@ -68,17 +70,10 @@ const serve: Command = async (argv) => {
   const { ResilientStdioTransport } = await import("./transport.js");
   const app = createServer(config);
   const transport = new ResilientStdioTransport();
-  let closing = false;
-  const shutdown = async (why: string) => {
-    if (closing) return;
-    closing = true;
-    log("info", `shutting down (${why})`);
-    await app.close().catch((err) => log("warn", "close failed", err));
-    process.exit(0);
-  };
-  transport.onclose = () => void shutdown("stdin closed");
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  // A client stops its server by closing stdin or by a signal: both are a normal end.
+  exitCodeOnSignal(0);
+  onShutdown(() => app.close().catch((err) => log("warn", "close failed", err)));
+  transport.onclose = () => void shutdown(0, "stdin closed");
   await app.server.connect(transport);
   log("info", `serving ${app.tools.length} tools from ${config.home}`);
   return -1; // keep running
@@ -161,10 +156,22 @@ async function main(): Promise<void> {
   if (code >= 0) process.exitCode = code;
 }
 
-process.on("uncaughtException", (err) => log("error", "uncaught exception", err));
+installProcessGuards();
+process.on("uncaughtException", (err) => {
+  // Our reader is gone: nothing to tell anyone, and telling it would fail again.
+  if (isOutputGone(err)) return void shutdown(0, "output closed");
+  log("error", "uncaught exception", err);
+});
 process.on("unhandledRejection", (err) => log("error", "unhandled rejection", err));
 
 main().catch((err: unknown) => {
-  process.stderr.write(`experience-mcp: ${(err as Error).message ?? String(err)}\n`);
+  log("debug", "command failed", err);
+  let home = "";
+  try {
+    home = loadConfig().home;
+  } catch {
+    // the configuration itself is what failed: its message says so
+  }
+  writeStderr(`experience-mcp: ${faultSentence(err, home) ?? firstLine(err)}\n`);
   process.exitCode = 1;
 });

@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { MAX_TEXT_CHARS } from "./limits.js";
 
 export const TOOLSETS = ["memory", "terminal", "harness", "train"] as const;
 export type Toolset = (typeof TOOLSETS)[number];
@@ -76,7 +77,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     readOnly: overrides.readOnly ?? env.EXPERIENCE_MCP_READ_ONLY === "1",
     llm: llmFromEnv(env),
     limits: {
-      maxTextChars: 100_000,
+      maxTextChars: MAX_TEXT_CHARS,
       maxResultChars: 20_000,
     },
   };
