@@ -21,6 +21,7 @@ usage:
   experience-mcp train-worker [--once | --watch] [--poll-s N] [--home DIR]   run queued train_model requests
   experience-mcp rollback TENSOR [--home DIR]   make the tensor's previous version active again
   experience-mcp demo [--task TEXT] [--pattern REGEX] [--home DIR]   the coder module solves a task offline in tmux
+  experience-mcp doctor [--json] [--repair] [--home DIR]   check the store, tmux and git; --repair recovers a damaged database
   experience-mcp hook                                  Claude Code hook: event JSON on stdin, answer on stdout
   experience-mcp install-hooks [--project|--user] [--dry-run]   add the hooks to Claude Code's settings
   experience-mcp uninstall-hooks [--project|--user] [--dry-run] remove them again
@@ -128,6 +129,7 @@ const COMMANDS: Record<string, Command> = {
   harvest: async (argv) => (await import("./harvest/cli.js")).harvestCommand(argv),
   // Loaded when used: serving never needs it.
   demo: async (argv) => (await import("./harness/demo.js")).demoCommand(argv),
+  doctor: async (argv) => (await import("./doctor.js")).doctorCommand(argv),
   "train-worker": async (argv) => (await import("./train/cli.js")).trainWorkerCommand(argv),
   rollback: async (argv) => (await import("./train/cli.js")).rollbackCommand(argv),
 };

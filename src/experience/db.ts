@@ -399,20 +399,10 @@ function openReadOnly(home: string): Db {
   }
   let db: Db;
   try {
-    db = new (driver())(file, driverOptions({ readonly: true, fileMustExist: true }));
-    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    db = openFileReadOnly(file);
   } catch (err) {
     if (isCorruption(err)) throw new StoreError(damagedSentence(home, (err as Error).message));
-    // WAL needs its index file (-shm) next to the database: in a directory we may not write,
-    // read a snapshot instead. Bytes 18-19 say WAL; 1 = rollback journal, which a memory copy can read.
-    let image: Buffer;
-    try {
-      image = readFileSync(file);
-    } catch (readErr) {
-      throw new StoreError(`Cannot read ${file} (${(readErr as NodeJS.ErrnoException).code ?? (readErr as Error).message}): check its permissions, or set EXPERIENCE_MCP_HOME to another directory.`);
-    }
-    if (image.length >= 20) image[18] = image[19] = 1;
-    db = new (driver())(image, driverOptions({ readonly: true }));
+    throw err;
   }
   const version = db.pragma("user_version", { simple: true }) as number;
   if (version < SCHEMA_VERSION) {
@@ -421,6 +411,35 @@ function openReadOnly(home: string): Db {
   }
   db.pragma("cache_size = -65536");
   return db;
+}
+
+/**
+ * Open a database file read-only without writing anything next to it. WAL needs its index file
+ * (-shm) beside the database: in a directory this process may not write, a snapshot of the file is
+ * read into memory instead (what the last writer checkpointed, which a clean close does).
+ */
+export function openFileReadOnly(file: string): Db {
+  try {
+    const db = new (driver())(file, driverOptions({ readonly: true, fileMustExist: true }));
+    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    return db;
+  } catch (err) {
+    if (isCorruption(err)) throw err;
+    let image: Buffer;
+    try {
+      image = readFileSync(file);
+    } catch (readErr) {
+      throw new StoreError(`Cannot read ${file} (${(readErr as NodeJS.ErrnoException).code ?? (readErr as Error).message}): check its permissions, or set EXPERIENCE_MCP_HOME to another directory.`);
+    }
+    // Bytes 18-19 say WAL; 1 = rollback journal, which a memory copy can read.
+    if (image.length >= 20) image[18] = image[19] = 1;
+    return new (driver())(image, driverOptions({ readonly: true }));
+  }
+}
+
+/** Create the current schema in an empty database (doctor --repair builds the recovered file so). */
+export function applySchema(db: Db): void {
+  migrate(db);
 }
 
 function migrate(db: Db): void {

@@ -111,12 +111,13 @@ function failureMessage(tool: AnyTool, err: unknown, config: Config, services: S
     return err.message;
   }
   if (isCorruption(err)) markDamaged(config.home, firstLine(err), services.openDb);
+  // Already the sentence the user needs (opening the store: a file in the way, a read-only directory).
+  if ((err as Error)?.name === "StoreError") return (err as Error).message;
   const fault = faultSentence(err, config.home);
   if (fault) {
     log("warn", `${tool.name}: ${fault}`);
     return fault;
   }
-  if ((err as Error)?.name === "StoreError") return (err as Error).message;
   log("error", `tool ${tool.name} failed`, err);
   return `${tool.name} failed: ${firstLine(err)}`;
 }
