@@ -148,6 +148,8 @@ async function main(): Promise<void> {
   }
   const named = first !== undefined && !first.startsWith("-");
   const name = named ? first : "serve";
+  // The hook keeps the default signal action (see installProcessGuards).
+  installProcessGuards({ signals: name !== "hook" });
   const command = COMMANDS[name];
   if (!command) {
     process.stderr.write(`unknown command "${name}"\n\n${USAGE}`);
@@ -158,7 +160,6 @@ async function main(): Promise<void> {
   if (code >= 0) process.exitCode = code;
 }
 
-installProcessGuards();
 process.on("uncaughtException", (err) => {
   // Our reader is gone: nothing to tell anyone, and telling it would fail again.
   if (isOutputGone(err)) return void shutdown(0, "output closed");

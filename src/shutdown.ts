@@ -49,22 +49,30 @@ function isBrokenPipe(err: unknown): boolean {
   return code === "EPIPE" || code === "ERR_STREAM_DESTROYED" || code === "ECONNRESET";
 }
 
-/** Install the signal handlers and the broken-pipe guard once. */
-export function installProcessGuards(): void {
+/**
+ * Install the signal handlers and the broken-pipe guard once. `signals: false` keeps the default
+ * action (the kernel ends the process at once): the hook's only wait is a read of stdin on a
+ * thread-pool thread, which would keep a JavaScript handler's process.exit() from ever returning.
+ */
+export function installProcessGuards(options: { signals?: boolean } = {}): void {
   if (installed) return;
   installed = true;
   watchStderr();
+  if (options.signals !== false) installSignalHandlers();
+  // Without a listener, an EPIPE on stdout is thrown as an uncaught exception; logging that to a
+  // stderr on the same broken pipe threw again, forever, at 100% CPU. Stop writing and exit.
+  process.stdout.on("error", (err) => {
+    if (isBrokenPipe(err)) void shutdown(0, "stdout closed");
+  });
+}
+
+function installSignalHandlers(): void {
   for (const [name, number] of Object.entries(SIGNALS)) {
     process.on(name, () => {
       if (stopping) process.exit(signalExitCode ?? 128 + number);
       void shutdown(signalExitCode ?? 128 + number, name);
     });
   }
-  // Without a listener, an EPIPE on stdout is thrown as an uncaught exception; logging that to a
-  // stderr on the same broken pipe threw again, forever, at 100% CPU. Stop writing and exit.
-  process.stdout.on("error", (err) => {
-    if (isBrokenPipe(err)) void shutdown(0, "stdout closed");
-  });
 }
 
 /** True for the errors that only say our output has no reader any more. */

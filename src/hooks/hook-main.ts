@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { useSqliteDriver } from "../experience/db.js";
 import { writeStderr } from "../log.js";
-import { exitCodeOnSignal, installProcessGuards, isOutputGone } from "../shutdown.js";
+import { installProcessGuards, isOutputGone } from "../shutdown.js";
 import { hookCommand } from "./hook.js";
 
 /** Set by scripts/bundle.mjs to the better-sqlite3 version bundled; undefined unbundled. */
@@ -22,9 +22,8 @@ const ignore = (err: unknown) => {
   writeStderr(`[experience-mcp] hook: ignored an internal error: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 0;
 };
-// A signal (Claude Code gave up on the hook) ends it at once, still with exit 0.
-exitCodeOnSignal(0);
-installProcessGuards();
+// Signals keep their default action: a hook Claude Code gave up on ends at once.
+installProcessGuards({ signals: false });
 process.on("uncaughtException", ignore);
 process.on("unhandledRejection", ignore);
 
