@@ -221,6 +221,7 @@ test("doctor reports permissions, schema, tmux and git, as text and --json", asy
   const { home, cleanup } = tempHome();
   try {
     const c = await spawnClient(home);
+    assert.equal((await call(c.client, "remember", { key: "k", value: "v" })).isError, undefined);
     await c.client.close();
     chmodSync(home, 0o755);
     const text = doctor(home);
