@@ -181,3 +181,22 @@ test("SIGTERM, SIGINT and SIGHUP end the demo, the watching train worker and the
   }
   process.stdout.write(`# ${results.join("; ")}\n`);
 });
+
+test("a stdio server whose client stopped reading (EPIPE on stdout) exits instead of spinning", { timeout: 60_000 }, async () => {
+  const { home, cleanup } = tempHome();
+  const s = new RawServer(home);
+  try {
+    await s.initialize();
+    s.child.stdout.destroy(); // the client's read end is gone; its write end (our stdin) stays open
+    const sent = performance.now();
+    for (let i = 0; i < 20; i++) await s.send({ id: i, method: "tools/call", params: { name: "recall", arguments: { query: `q${i}` } } });
+    const outcome = await Promise.race([exited(s.child), new Promise<"running">((r) => setTimeout(() => r("running"), 10_000))]);
+    const took = performance.now() - sent;
+    assert.notEqual(outcome, "running", `still running 10 s after its stdout broke (CPU ${cpuSeconds(s.child.pid!)?.toFixed(1)} s)`);
+    process.stdout.write(`# server with a broken stdout exited in ${took.toFixed(0)} ms\n`);
+    assert.ok(took < 5000);
+  } finally {
+    if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill("SIGKILL");
+    cleanup();
+  }
+});
