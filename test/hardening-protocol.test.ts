@@ -68,6 +68,11 @@ test("every string input is bounded: 50 MB signature_fields and cwd are refused 
       await s.until(() => s.response(id) !== undefined, 60_000);
       timings[id] = performance.now() - started;
     }
+    // Arrays and objects are bounded too: 20,000 elements are refused before zod walks them.
+    await s.send({ id: "many", method: "tools/call", params: { name: "forget", arguments: { ids: Array.from({ length: 20_000 }, (_, i) => i + 1) } } });
+    await s.until(() => s.response("many") !== undefined);
+    assert.equal(s.response("many")!.result?.isError, true);
+    assert.match(JSON.stringify(s.response("many")), /more than the maximum of 10000 elements/);
     await s.send({ id: "cwd2", method: "tools/call", params: { name: "tmux_session", arguments: { action: "create", session: "hb2", cwd: big } } });
     await s.until(() => s.response("cwd2") !== undefined);
     for (const [id] of calls) {
