@@ -11,7 +11,7 @@ export function faultSentence(err: unknown, home: string): string | undefined {
   if (isCorruption(err)) return damagedSentence(home, message);
   if (code === "SQLITE_READONLY" || code.startsWith("SQLITE_READONLY_")) {
     const damaged = damagedReason(home);
-    if (damaged !== undefined) return damagedSentence(home, `found damaged earlier: ${damaged.replace(/^\S+ /, "")}`);
+    if (damaged !== undefined) return damagedSentence(home, `found damaged earlier: ${damaged}`);
     return `The experience database in ${home} is read-only for this process, so nothing can be stored: make the directory and experience.db writable, or use the reading tools only (--read-only).`;
   }
   if (code === "SQLITE_FULL" || code === "ENOSPC") return `The disk holding ${home} is full: free some space, then try again.`;

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -237,6 +237,26 @@ test("doctor reports permissions, schema, tmux and git, as text and --json", asy
     const nothing = JSON.parse(doctor(home, "--repair", "--json").stdout) as { repair: { repaired: boolean; detail: string } };
     assert.deepEqual(nothing.repair, { repaired: false, detail: "integrity_check is ok: nothing to repair" });
     assert.deepEqual(readdirSync(home).filter((f) => f.includes("damaged") || f.includes("recovered")), []);
+  } finally {
+    cleanup();
+  }
+});
+
+test("the damage marker belongs to its file: moving the damaged database aside lets a fresh one take writes", async () => {
+  const { home, cleanup } = tempHome();
+  try {
+    await populate(home);
+    corruptRowPage(home, 5);
+    const a = await spawnClient(home);
+    assert.match(textOf(await call(a.client, "recall", { query: keyOf(4), kinds: ["experience"] })), /is damaged/);
+    await a.client.close();
+    assert.ok(existsSync(join(home, "experience.db.damaged")));
+    for (const suffix of ["", "-wal", "-shm"]) if (existsSync(join(home, `experience.db${suffix}`))) renameSync(join(home, `experience.db${suffix}`), join(home, `aside.db${suffix}`));
+    const b = await spawnClient(home);
+    const r = await call(b.client, "remember", { key: "fresh start", value: "works" });
+    assert.equal(r.isError, undefined, textOf(r));
+    await b.client.close();
+    assert.ok(!existsSync(join(home, "experience.db.damaged")), "the stale marker was dropped");
   } finally {
     cleanup();
   }

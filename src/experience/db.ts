@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { createRequire } from "node:module";
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, type Stats } from "node:fs";
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { join } from "node:path";
 
 export type Db = Database.Database;
@@ -94,23 +94,45 @@ export function databaseFile(home: string): string {
   return join(home, "experience.db");
 }
 
-/** The reason recorded when the database was found damaged, or undefined when it was not. */
+/**
+ * The reason recorded when the database was found damaged, or undefined when it was not. The
+ * marker names the file's inode: once that file is moved aside or replaced, the marker is stale.
+ */
 export function damagedReason(home: string): string | undefined {
   const marker = join(home, DAMAGED_MARKER);
   if (!existsSync(marker)) return undefined;
+  let note: { inode?: number; reason?: string } = {};
   try {
-    return readFileSync(marker, "utf8").trim() || "damaged";
+    note = JSON.parse(readFileSync(marker, "utf8")) as typeof note;
   } catch {
-    return "damaged";
+    // unreadable or not ours: still a warning
   }
+  let inode: number | undefined;
+  try {
+    inode = statSync(databaseFile(home)).ino;
+  } catch {
+    inode = undefined;
+  }
+  if (inode === undefined || (note.inode !== undefined && note.inode !== inode)) {
+    try {
+      rmSync(marker, { force: true });
+    } catch {
+      // read-only directory: ignored all the same
+    }
+    return undefined;
+  }
+  return note.reason ?? "damaged";
 }
 
 /** Record that the database is damaged and stop this connection from writing to it. */
 export function markDamaged(home: string, reason: string, db?: Db): void {
   try {
-    if (!existsSync(join(home, DAMAGED_MARKER))) writeFileSync(join(home, DAMAGED_MARKER), `${new Date().toISOString()} ${reason}\n`, { mode: 0o600 });
+    const marker = join(home, DAMAGED_MARKER);
+    if (damagedReason(home) === undefined) {
+      writeFileSync(marker, `${JSON.stringify({ at: new Date().toISOString(), inode: statSync(databaseFile(home)).ino, reason })}\n`, { mode: 0o600 });
+    }
   } catch {
-    // a read-only directory: this process still stops writing
+    // a read-only directory, or no file: this process still stops writing
   }
   try {
     if (db?.open) db.pragma("query_only = ON");

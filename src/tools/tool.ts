@@ -91,7 +91,7 @@ export function registerTool(server: McpServer, tool: AnyTool, config: Config, s
         // A database found damaged (by any process) gets no more writes.
         if ((tool.kind === "write" || tool.kind === "destructive") && !config.readOnly) {
           const damaged = damagedReason(config.home);
-          if (damaged !== undefined) throw new UserError(damagedSentence(config.home, `found damaged earlier: ${damaged.replace(/^\S+ /, "")}`));
+          if (damaged !== undefined) throw new UserError(damagedSentence(config.home, `found damaged earlier: ${damaged}`));
         }
         const result = await tool.handle(args, { config, services, extra });
         const text = result.text ?? JSON.stringify(result.structured, null, 2);
