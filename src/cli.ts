@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { loadConfig, SETTINGS_ENV, type Config } from "./config.js";
-import { log } from "./log.js";
+import { faultSentence, firstLine } from "./faults.js";
+import { log, writeStderr } from "./log.js";
+import { exitCodeOnSignal, installProcessGuards, isOutputGone, onShutdown, shutdown } from "./shutdown.js";
 import { VERSION } from "./version.js";
 import { openDatabase } from "./experience/db.js";
 import { ExperienceStore } from "./experience/store.js";
@@ -19,6 +21,7 @@ usage:
   experience-mcp train-worker [--once | --watch] [--poll-s N] [--home DIR]   run queued train_model requests
   experience-mcp rollback TENSOR [--home DIR]   make the tensor's previous version active again
   experience-mcp demo [--task TEXT] [--pattern REGEX] [--home DIR]   the coder module solves a task offline in tmux
+  experience-mcp doctor [--json] [--repair] [--home DIR]   check the store, tmux and git; --repair recovers a damaged database
   experience-mcp hook                                  Claude Code hook: event JSON on stdin, answer on stdout
   experience-mcp install-hooks [--project|--user] [--dry-run]   add the hooks to Claude Code's settings
   experience-mcp uninstall-hooks [--project|--user] [--dry-run] remove them again
@@ -68,17 +71,10 @@ const serve: Command = async (argv) => {
   const { ResilientStdioTransport } = await import("./transport.js");
   const app = createServer(config);
   const transport = new ResilientStdioTransport();
-  let closing = false;
-  const shutdown = async (why: string) => {
-    if (closing) return;
-    closing = true;
-    log("info", `shutting down (${why})`);
-    await app.close().catch((err) => log("warn", "close failed", err));
-    process.exit(0);
-  };
-  transport.onclose = () => void shutdown("stdin closed");
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  // A client stops its server by closing stdin or by a signal: both are a normal end.
+  exitCodeOnSignal(0);
+  onShutdown(() => app.close().catch((err) => log("warn", "close failed", err)));
+  transport.onclose = () => void shutdown(0, "stdin closed");
   await app.server.connect(transport);
   log("info", `serving ${app.tools.length} tools from ${config.home}`);
   // Started by hand in a terminal: say why nothing happens. A client's pipe is never a TTY.
@@ -135,6 +131,7 @@ const COMMANDS: Record<string, Command> = {
   harvest: async (argv) => (await import("./harvest/cli.js")).harvestCommand(argv),
   // Loaded when used: serving never needs it.
   demo: async (argv) => (await import("./harness/demo.js")).demoCommand(argv),
+  doctor: async (argv) => (await import("./doctor.js")).doctorCommand(argv),
   "train-worker": async (argv) => (await import("./train/cli.js")).trainWorkerCommand(argv),
   rollback: async (argv) => (await import("./train/cli.js")).rollbackCommand(argv),
 };
@@ -153,6 +150,8 @@ async function main(): Promise<void> {
   }
   const named = first !== undefined && !first.startsWith("-");
   const name = named ? first : "serve";
+  // The hook keeps the default signal action (see installProcessGuards).
+  installProcessGuards({ signals: name !== "hook" });
   const command = COMMANDS[name];
   if (!command) {
     process.stderr.write(`unknown command "${name}"\n\n${USAGE}`);
@@ -163,10 +162,21 @@ async function main(): Promise<void> {
   if (code >= 0) process.exitCode = code;
 }
 
-process.on("uncaughtException", (err) => log("error", "uncaught exception", err));
+process.on("uncaughtException", (err) => {
+  // Our reader is gone: nothing to tell anyone, and telling it would fail again.
+  if (isOutputGone(err)) return void shutdown(0, "output closed");
+  log("error", "uncaught exception", err);
+});
 process.on("unhandledRejection", (err) => log("error", "unhandled rejection", err));
 
 main().catch((err: unknown) => {
-  process.stderr.write(`experience-mcp: ${(err as Error).message ?? String(err)}\n`);
+  log("debug", "command failed", err);
+  let home = "";
+  try {
+    home = loadConfig().home;
+  } catch {
+    // the configuration itself is what failed: its message says so
+  }
+  writeStderr(`experience-mcp: ${faultSentence(err, home) ?? firstLine(err)}\n`);
   process.exitCode = 1;
 });

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
+import { MAX_TEXT_CHARS } from "./limits.js";
 
 /**
  * Every EXPERIENCE_MCP_* variable is read here and nowhere else. This module stays free of zod on
@@ -213,7 +214,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     llm: llmFromEnv(env),
     settings: readSettings(env),
     limits: {
-      maxTextChars: 100_000,
+      maxTextChars: MAX_TEXT_CHARS,
       maxResultChars: 20_000,
     },
   };

@@ -15,6 +15,35 @@ function threshold(): number {
   return order[logLevelOf(process.env)];
 }
 
+// stderr may be a pipe whose reader is gone (`2>&1 | head`): then log lines are dropped, never
+// retried, and the error it raises is swallowed here rather than thrown (and logged, and thrown...).
+let stderrGone = false;
+let watchingStderr = false;
+
+export function stderrBroken(): boolean {
+  return stderrGone || process.stderr.destroyed;
+}
+
+/** Note (instead of throwing) when stderr's reader goes away. Idempotent. */
+export function watchStderr(): void {
+  if (watchingStderr) return;
+  watchingStderr = true;
+  process.stderr.on("error", () => {
+    stderrGone = true;
+  });
+}
+
+/** Write to stderr unless its reader is gone. */
+export function writeStderr(line: string): void {
+  watchStderr();
+  if (stderrBroken()) return;
+  try {
+    process.stderr.write(line);
+  } catch {
+    stderrGone = true;
+  }
+}
+
 /** Add a sink; returns the function that removes it. */
 export function addLogSink(sink: LogSink): () => void {
   sinks.add(sink);
@@ -23,7 +52,7 @@ export function addLogSink(sink: LogSink): () => void {
 
 export function log(level: Level, message: string, detail?: unknown): void {
   const suffix = detail === undefined ? "" : ` ${detail instanceof Error ? (detail.stack ?? detail.message) : JSON.stringify(detail)}`;
-  if (order[level] >= threshold()) process.stderr.write(`[experience-mcp] ${level}: ${message}${suffix}\n`);
+  if (order[level] >= threshold()) writeStderr(`[experience-mcp] ${level}: ${message}${suffix}\n`);
   for (const sink of sinks) {
     try {
       sink(level, message, suffix.trimStart());

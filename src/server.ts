@@ -1,6 +1,7 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SetLevelRequestSchema, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "./config.js";
+import { MAX_ARGUMENT_ELEMENTS } from "./limits.js";
 import { addLogSink, type Level } from "./log.js";
 import { Services } from "./services.js";
 import { ALL_TOOLS } from "./tools/index.js";
@@ -25,6 +26,8 @@ export function createServer(config: Config): ExperienceServer {
     { name: "experience-mcp", version: VERSION },
     {
       capabilities: { logging: {} },
+      // Bounds the work any call's arguments can cause before zod sees them (docs/troubleshooting.md).
+      maxToolInputElements: MAX_ARGUMENT_ELEMENTS,
       instructions:
         "experience-mcp remembers what worked. Call `recall` with an error output, a task or a screen before solving something " +
         "that may have been solved before; `register_fix` once an error is fixed; `report_outcome` after trying a recalled fix.",
@@ -41,7 +44,7 @@ export function createServer(config: Config): ExperienceServer {
     async close() {
       removeSink();
       await server.close();
-      services.close();
+      await services.close();
     },
   };
 }

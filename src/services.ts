@@ -20,7 +20,13 @@ export class Services {
   constructor(readonly config: Config) {}
 
   get db(): Db {
-    this.dbHandle ??= openDatabase(this.config.home);
+    // --read-only never writes the file, so it also works where the directory is read-only.
+    this.dbHandle ??= openDatabase(this.config.home, { readOnlyFile: this.config.readOnly });
+    return this.dbHandle;
+  }
+
+  /** The database if this process has opened it (opens nothing). */
+  get openDb(): Db | undefined {
     return this.dbHandle;
   }
 
@@ -46,13 +52,15 @@ export class Services {
     return this.terminalHandle;
   }
 
-  close(): void {
-    // Detaches the control clients (tmux sessions keep running); they exit on their own.
-    void this.terminalHandle?.close().catch(() => undefined);
+  /** Closes the database now; the promise settles once the tmux control clients have exited. */
+  close(): Promise<void> {
+    // Detaches the control clients (tmux sessions keep running).
+    const detached = this.terminalHandle?.close().catch(() => undefined) ?? Promise.resolve();
     this.terminalHandle = undefined;
     this.dbHandle?.close();
     this.dbHandle = undefined;
     this.storeHandle = undefined;
     this.registryHandle = undefined;
+    return detached;
   }
 }

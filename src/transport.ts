@@ -1,13 +1,24 @@
 import process from "node:process";
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CallToolRequestSchema,
+  InitializeRequestSchema,
+  JSONRPCMessageSchema,
+  ListToolsRequestSchema,
+  PingRequestSchema,
+  SetLevelRequestSchema,
+  type JSONRPCMessage,
+} from "@modelcontextprotocol/sdk/types.js";
 
 /** Frames larger than this are dropped (and answered with an error), never buffered whole. */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
 const PARSE_ERROR = -32700;
 const INVALID_REQUEST = -32600;
+const INVALID_PARAMS = -32602;
+/** Tool names are short; a longer one is refused before the SDK quotes it back ("Tool … not found"). */
+const MAX_TOOL_NAME_CHARS = 128;
 
 /**
  * Newline-delimited JSON-RPC over stdin/stdout that survives bad input. The SDK's own stdio
@@ -48,6 +59,11 @@ export class ResilientStdioTransport implements Transport {
   };
 
   private readonly onStreamError = (error: Error) => this.onerror?.(error);
+  /** A broken stdout (EPIPE: the client is gone) ends the connection instead of failing every write. */
+  private readonly onStdoutError = (error: Error) => {
+    this.onerror?.(error);
+    void this.close();
+  };
   private readonly onEnd = () => void this.close();
 
   private keep(part: Buffer): void {
@@ -90,6 +106,12 @@ export class ResilientStdioTransport implements Transport {
       this.answerError(idOf(json) ?? null, INVALID_REQUEST, "Invalid Request: expected a JSON-RPC 2.0 request ({jsonrpc:\"2.0\", id, method, params})");
       return;
     }
+    const problem = paramsProblem(parsed.data);
+    if (problem !== undefined) {
+      // The SDK would answer these with -32603 and a zod dump; a client needs -32602 and what to send.
+      this.answerError(idOf(parsed.data) ?? null, INVALID_PARAMS, problem);
+      return;
+    }
     try {
       this.onmessage?.(parsed.data);
     } catch (err) {
@@ -103,9 +125,18 @@ export class ResilientStdioTransport implements Transport {
 
   private write(text: string): Promise<void> {
     return new Promise((resolve) => {
-      if (this.closed) return resolve();
+      if (this.closed || this.stdout.destroyed || !this.stdout.writable) return resolve();
       if (this.stdout.write(text)) resolve();
-      else this.stdout.once("drain", resolve);
+      else {
+        // A pipe that broke while full never drains: settle on close too.
+        const done = () => {
+          this.stdout.off("drain", done);
+          this.stdout.off("close", done);
+          resolve();
+        };
+        this.stdout.once("drain", done);
+        this.stdout.once("close", done);
+      }
     });
   }
 
@@ -115,6 +146,7 @@ export class ResilientStdioTransport implements Transport {
     this.stdin.on("data", this.onData);
     this.stdin.on("error", this.onStreamError);
     this.stdin.on("end", this.onEnd);
+    this.stdout.on("error", this.onStdoutError);
   }
 
   send(message: JSONRPCMessage): Promise<void> {
@@ -127,6 +159,9 @@ export class ResilientStdioTransport implements Transport {
     this.stdin.off("data", this.onData);
     this.stdin.off("error", this.onStreamError);
     this.stdin.off("end", this.onEnd);
+    // Keep a listener: a late EPIPE must not become an uncaught exception.
+    this.stdout.off("error", this.onStdoutError);
+    this.stdout.on("error", () => undefined);
     this.chunks = [];
     this.onclose?.();
   }
@@ -140,4 +175,49 @@ function idOf(v: unknown): string | number | undefined {
   if (!isObject(v)) return undefined;
   const id = v.id;
   return typeof id === "string" || typeof id === "number" ? id : undefined;
+}
+
+/** The request schemas of the methods this server answers, which the SDK checks after parsing. */
+const PARAM_SCHEMAS: Record<string, { safeParse(v: unknown): { success: boolean; error?: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> } } }> = {
+  initialize: InitializeRequestSchema,
+  ping: PingRequestSchema,
+  "tools/list": ListToolsRequestSchema,
+  "tools/call": CallToolRequestSchema,
+  "logging/setLevel": SetLevelRequestSchema,
+};
+
+function kindOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v === "object" ? "an object" : `a ${typeof v}`;
+}
+
+/**
+ * One sentence saying what is wrong with a request's params, or undefined when they are fine (or
+ * the method is not one checked here). Notifications and responses are left to the SDK.
+ */
+export function paramsProblem(message: JSONRPCMessage): string | undefined {
+  if (!("method" in message) || !("id" in message)) return undefined;
+  const method = message.method;
+  const params: unknown = (message as { params?: unknown }).params;
+  if (method === "tools/call") {
+    const call = 'send params {"name": "<tool>", "arguments": {...}}';
+    if (!isObject(params)) return `Invalid params for tools/call: params must be an object, not ${kindOf(params)}; ${call}.`;
+    const { name, arguments: args } = params;
+    if (typeof name !== "string") return `Invalid params for tools/call: params.name must be a string naming a tool (see tools/list), not ${kindOf(name)}; ${call}.`;
+    if (name.length > MAX_TOOL_NAME_CHARS) return `Invalid params for tools/call: params.name is ${name.length} characters, and tool names are at most ${MAX_TOOL_NAME_CHARS} (see tools/list).`;
+    if (args !== undefined && !isObject(args)) {
+      return `Invalid params for tools/call: params.arguments must be an object of the tool's arguments, not ${kindOf(args)}; send {} (or leave it out) for a tool without arguments.`;
+    }
+  }
+  const schema = PARAM_SCHEMAS[method];
+  if (!schema) return undefined;
+  const parsed = schema.safeParse(message);
+  if (parsed.success) return undefined;
+  const issues = parsed.error?.issues ?? [];
+  const first = issues[0];
+  if (!first) return `Invalid params for ${method}.`;
+  const where = first.path.map(String).join(".") || "params";
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";
+  return `Invalid params for ${method}: ${where}: ${first.message.replace(/^Invalid input: /, "").slice(0, 200)}${more}.`;
 }

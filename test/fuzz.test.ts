@@ -8,8 +8,8 @@ const TOOLS = ["remember", "recall", "forget", "register_fix", "report_outcome"]
 const FIELDS = ["query", "key", "value", "tensor", "k", "kinds", "ids", "signature", "error", "fix", "context", "success", "signature_fields", "tags", "explain", "max_chars"];
 const TEN_MB = "A".repeat(10 * 1024 * 1024);
 
-/** mustFail: false where random values may happen to form a valid call. */
-type Frame = { raw: string; id: string | null; mustFail?: boolean };
+/** mustFail: false where random values may happen to form a valid call; invalidParams: must be -32602. */
+type Frame = { raw: string; id: string | null; mustFail?: boolean; invalidParams?: boolean };
 
 function weird(rand: () => number): unknown {
   const pick = Math.floor(rand() * 10);
@@ -34,7 +34,7 @@ function makeFrames(count: number, seed: number): Frame[] {
   for (let i = 0; i < count; i++) {
     const id = `f${i}`;
     const tool = TOOLS[Math.floor(rand() * TOOLS.length)]!;
-    const kind = i % 8;
+    const kind = i % 9;
     const req = (params: unknown, method = "tools/call") => JSON.stringify({ jsonrpc: "2.0", id, method, params });
     switch (kind) {
       case 0: // unknown tool
@@ -81,6 +81,19 @@ function makeFrames(count: number, seed: number): Frame[] {
       case 6: // unknown method
         frames.push({ raw: req({}, `no/such/method/${i}`), id });
         break;
+      case 8: { // tools/call params of the wrong shape (issue 11): -32602 and one sentence, not -32603
+        const shapes = [
+          { name: tool, arguments: "query=x" },
+          { name: tool, arguments: [1, 2] },
+          { name: tool, arguments: null },
+          { name: 7, arguments: {} },
+          { name: null },
+          { name: [tool] },
+          { name: "x".repeat(200 + Math.floor(rand() * 5000)), arguments: {} },
+        ];
+        frames.push({ raw: req(shapes[Math.floor(rand() * shapes.length)]), id, invalidParams: true });
+        break;
+      }
       default: // invalid enum / range values on otherwise plausible calls
         frames.push({ raw: req({ name: "recall", arguments: { query: "q", k: Math.floor(rand() * 1000) - 500, kinds: ["bogus"] } }), id });
     }
@@ -106,7 +119,14 @@ test("fuzz: 2,000 malformed requests are each answered, the server stays up, std
       const r = s.response(f.id)!;
       const failed = r.error !== undefined || r.result?.isError === true;
       assert.ok(failed, `frame ${f.id} should have been refused: ${JSON.stringify(r).slice(0, 300)}`);
+      if (f.invalidParams) {
+        assert.equal(r.error?.code, -32602, `frame ${f.id}: ${JSON.stringify(r).slice(0, 300)}`);
+        assert.ok(r.error!.message.length < 300 && !r.error!.message.includes("\n"), `frame ${f.id}: one sentence`);
+      }
     }
+    // No answer is more than a short excerpt of what was sent (10 MB strings went in).
+    for (const m of s.messages) assert.ok(JSON.stringify(m).length < 10_000, `answer ${String(m.id)} is ${JSON.stringify(m).length} chars`);
+    process.stdout.write(`# fuzz: ${frames.length + 1} malformed frames answered (${frames.filter((f) => f.invalidParams).length} with malformed tools/call params → -32602)\n`);
     assert.equal(s.messages.filter((x) => x.id === null).length, withoutId);
     assert.deepEqual(s.junk, [], "only JSON-RPC frames on stdout");
 

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { createRequire } from "node:module";
-import { chmodSync, mkdirSync } from "node:fs";
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { join } from "node:path";
 
 export type Db = Database.Database;
@@ -21,10 +21,135 @@ export function useSqliteDriver(ctor: typeof Database, addon: string): void {
   nativeBinding = addon;
 }
 
-/** Create the data directory private to the user (0700), whatever the umask. */
+/** An error about the store whose message is already the sentence the user needs. */
+export class StoreError extends Error {
+  override name = "StoreError";
+}
+
+/**
+ * Create the data directory private to the user (0700), whatever the umask. An existing one only
+ * loses group and other bits: its owner's bits are theirs (a directory made read-only on purpose
+ * stays so), and a directory we may not chmod (not ours, a read-only mount) is used as it is.
+ */
 export function ensureHome(home: string): void {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  chmodSync(home, 0o700);
+  const found = statIfAny(home);
+  if (found && !found.isDirectory()) {
+    throw new StoreError(`The data directory ${home} is a file, not a directory: move that file away, or set EXPERIENCE_MCP_HOME (or --home) to a directory.`);
+  }
+  if (!found) {
+    try {
+      mkdirSync(home, { recursive: true, mode: 0o700 });
+      chmodSync(home, 0o700);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EEXIST" || code === "ENOTDIR") {
+        throw new StoreError(`Cannot create the data directory ${home}: part of that path is a file, not a directory. Set EXPERIENCE_MCP_HOME (or --home) to another directory.`);
+      }
+      if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+        throw new StoreError(`Cannot create the data directory ${home}: its parent is not writable (${code}). Set EXPERIENCE_MCP_HOME (or --home) to a directory you can write.`);
+      }
+      throw err;
+    }
+    return;
+  }
+  if ((found.mode & 0o077) !== 0) {
+    try {
+      chmodSync(home, found.mode & 0o700);
+    } catch {
+      // not ours to change: `experience-mcp doctor` reports the permissions
+    }
+  }
+}
+
+function statIfAny(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if ((err as NodeJS.ErrnoException).code === "ENOTDIR") {
+      throw new StoreError(`The data directory ${path} is inside a file, not a directory: set EXPERIENCE_MCP_HOME (or --home) to a directory.`);
+    }
+    throw err;
+  }
+}
+
+/** True when this process may create files in `dir`. */
+export function isWritableDir(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Written next to the database when SQLite reports it damaged: every process then opens it
+ * query-only, so nothing more is written to a damaged file; `experience-mcp doctor --repair`
+ * removes it once a recovered copy is in place.
+ */
+export const DAMAGED_MARKER = "experience.db.damaged";
+
+export function databaseFile(home: string): string {
+  return join(home, "experience.db");
+}
+
+/**
+ * The reason recorded when the database was found damaged, or undefined when it was not. The
+ * marker names the file's inode: once that file is moved aside or replaced, the marker is stale.
+ */
+export function damagedReason(home: string): string | undefined {
+  const marker = join(home, DAMAGED_MARKER);
+  if (!existsSync(marker)) return undefined;
+  let note: { inode?: number; reason?: string } = {};
+  try {
+    note = JSON.parse(readFileSync(marker, "utf8")) as typeof note;
+  } catch {
+    // unreadable or not ours: still a warning
+  }
+  let inode: number | undefined;
+  try {
+    inode = statSync(databaseFile(home)).ino;
+  } catch {
+    inode = undefined;
+  }
+  if (inode === undefined || (note.inode !== undefined && note.inode !== inode)) {
+    try {
+      rmSync(marker, { force: true });
+    } catch {
+      // read-only directory: ignored all the same
+    }
+    return undefined;
+  }
+  return note.reason ?? "damaged";
+}
+
+/** Record that the database is damaged and stop this connection from writing to it. */
+export function markDamaged(home: string, reason: string, db?: Db): void {
+  try {
+    const marker = join(home, DAMAGED_MARKER);
+    if (damagedReason(home) === undefined) {
+      writeFileSync(marker, `${JSON.stringify({ at: new Date().toISOString(), inode: statSync(databaseFile(home)).ino, reason })}\n`, { mode: 0o600 });
+    }
+  } catch {
+    // a read-only directory, or no file: this process still stops writing
+  }
+  try {
+    if (db?.open) db.pragma("query_only = ON");
+  } catch {
+    // closed meanwhile
+  }
+}
+
+/** SQLite's own words for a damaged file. */
+export function isCorruption(err: unknown): boolean {
+  const code = String((err as { code?: unknown })?.code ?? "");
+  if (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB") return true;
+  return /database disk image is malformed|file is not a database/i.test(String((err as Error)?.message ?? ""));
+}
+
+export function damagedSentence(home: string, detail: string): string {
+  return `The experience database ${databaseFile(home)} is damaged (${detail.split("\n")[0]!.slice(0, 200)}); nothing more is written to it. Run \`experience-mcp doctor --repair\` to recover what can be read into a new file (the damaged one is kept aside), then restart the server.`;
 }
 
 /**
@@ -225,19 +350,38 @@ const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export interface OpenOptions {
+  /** Skip the migration lock when the schema is current (the hook: writes still work). */
   readonly?: boolean;
+  /**
+   * Open the file read-only and never migrate (`--read-only`). In a directory this process cannot
+   * write, where SQLite cannot make the WAL index, a snapshot of the file is read into memory.
+   */
+  readOnlyFile?: boolean;
+}
+
+function driver(): typeof Database {
+  DatabaseCtor ??= requireCjs("better-sqlite3") as typeof Database;
+  return DatabaseCtor;
+}
+
+function driverOptions(extra: Database.Options = {}): Database.Options {
+  return nativeBinding ? { timeout: 10_000, nativeBinding, ...extra } : { timeout: 10_000, ...extra };
 }
 
 /** Open (creating if needed) the experience database in WAL mode and bring its schema up to date. */
 export function openDatabase(home: string, options: OpenOptions = {}): Db {
+  if (options.readOnlyFile) return openReadOnly(home);
   ensureHome(home);
-  const file = join(home, "experience.db");
+  const file = databaseFile(home);
+  if (!isWritableDir(home)) {
+    throw new StoreError(`The data directory ${home} is read-only for this user, so nothing can be stored: make it writable (chmod u+w), set EXPERIENCE_MCP_HOME to a writable directory, or start the server with --read-only to use recall and the other reading tools.`);
+  }
+  const damaged = damagedReason(home);
   let db: Db;
   try {
-    DatabaseCtor ??= requireCjs("better-sqlite3") as typeof Database;
-    db = new DatabaseCtor(file, nativeBinding ? { timeout: 10_000, nativeBinding } : { timeout: 10_000 });
+    db = new (driver())(file, driverOptions());
   } catch (err) {
-    throw new Error(`Cannot open ${file}: ${(err as Error).message}. Check the path and its permissions, or set EXPERIENCE_MCP_HOME to another directory.`);
+    throw new StoreError(`Cannot open ${file}: ${(err as Error).message}. Check the path and its permissions, or set EXPERIENCE_MCP_HOME to another directory.`);
   }
   try {
     db.pragma("busy_timeout = 10000");
@@ -248,17 +392,76 @@ export function openDatabase(home: string, options: OpenOptions = {}): Db {
     // Recall reads scattered rows; a larger cache and memory-mapped reads keep them off syscalls.
     db.pragma("cache_size = -65536");
     db.pragma("mmap_size = 1073741824");
+    if (damaged !== undefined) {
+      // Found damaged before: read what can be read, write nothing.
+      db.pragma("query_only = ON");
+      return db;
+    }
     if (!options.readonly) migrate(db);
     else if ((db.pragma("user_version", { simple: true }) as number) < SCHEMA_VERSION) migrate(db);
   } catch (err) {
     db.close();
-    const message = (err as Error).message;
-    if (/not a database|malformed|corrupt/i.test(message)) {
-      throw new Error(`${file} is not a usable SQLite database (${message}). Move it aside (or restore a backup) and restart; experience-mcp will create a fresh one.`);
+    if (isCorruption(err)) {
+      markDamaged(home, (err as Error).message);
+      throw new StoreError(`${file} is not a usable SQLite database (${(err as Error).message}). Move it aside (or restore a backup) and restart, and experience-mcp will create a fresh one; or run \`experience-mcp doctor --repair\` to recover what can be read into a new file.`);
     }
     throw err;
   }
   return db;
+}
+
+function openReadOnly(home: string): Db {
+  const file = databaseFile(home);
+  const found = statIfAny(home);
+  if (found && !found.isDirectory()) {
+    throw new StoreError(`The data directory ${home} is a file, not a directory: move that file away, or set EXPERIENCE_MCP_HOME (or --home) to a directory.`);
+  }
+  if (!existsSync(file)) {
+    throw new StoreError(`There is no experience database in ${home} yet, and --read-only does not create one: start the server once without --read-only (or point EXPERIENCE_MCP_HOME at an existing data directory).`);
+  }
+  let db: Db;
+  try {
+    db = openFileReadOnly(file);
+  } catch (err) {
+    if (isCorruption(err)) throw new StoreError(damagedSentence(home, (err as Error).message));
+    throw err;
+  }
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version < SCHEMA_VERSION) {
+    db.close();
+    throw new StoreError(`${file} has schema version ${version}, older than this experience-mcp (${SCHEMA_VERSION}), and --read-only does not upgrade it: start the server once without --read-only.`);
+  }
+  db.pragma("cache_size = -65536");
+  return db;
+}
+
+/**
+ * Open a database file read-only without writing anything next to it. WAL needs its index file
+ * (-shm) beside the database: in a directory this process may not write, a snapshot of the file is
+ * read into memory instead (what the last writer checkpointed, which a clean close does).
+ */
+export function openFileReadOnly(file: string): Db {
+  try {
+    const db = new (driver())(file, driverOptions({ readonly: true, fileMustExist: true }));
+    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    return db;
+  } catch (err) {
+    if (isCorruption(err)) throw err;
+    let image: Buffer;
+    try {
+      image = readFileSync(file);
+    } catch (readErr) {
+      throw new StoreError(`Cannot read ${file} (${(readErr as NodeJS.ErrnoException).code ?? (readErr as Error).message}): check its permissions, or set EXPERIENCE_MCP_HOME to another directory.`);
+    }
+    // Bytes 18-19 say WAL; 1 = rollback journal, which a memory copy can read.
+    if (image.length >= 20) image[18] = image[19] = 1;
+    return new (driver())(image, driverOptions({ readonly: true }));
+  }
+}
+
+/** Create the current schema in an empty database (doctor --repair builds the recovered file so). */
+export function applySchema(db: Db): void {
+  migrate(db);
 }
 
 function migrate(db: Db): void {

@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { loadConfig, trailsDir } from "../config.js";
 import { Services } from "../services.js";
+import { onShutdown } from "../shutdown.js";
 import { validateTrail } from "../tmux/validators.js";
 import { runHarness } from "./loop.js";
 import { CODER } from "./modules.js";
@@ -34,7 +35,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
       : { kind: "idle" };
   const config = loadConfig({ home: values.home });
   const services = new Services(config);
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  // A signal, or `demo | head -2` closing our stdout, closes the database and detaches from tmux.
+  const unregister = onShutdown(() => services.close());
+  // Once stdout's reader is gone (EPIPE), write nothing more: the process is on its way out.
+  const out = (line: string) => void (process.stdout.writable && !process.stdout.destroyed && process.stdout.write(`${line}\n`));
   try {
     const session = `demo-${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}`;
     out(`task:      ${task}`);
@@ -69,6 +73,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     out(`end it:    tmux -L ${config.tmuxSocket} kill-session -t ${r.session}`);
     return r.success ? 0 : 1;
   } finally {
-    services.close();
+    unregister();
+    await services.close();
   }
 }

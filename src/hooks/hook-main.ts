@@ -9,6 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { useSqliteDriver } from "../experience/db.js";
+import { writeStderr } from "../log.js";
+import { installProcessGuards, isOutputGone } from "../shutdown.js";
 import { hookCommand } from "./hook.js";
 
 /** Set by scripts/bundle.mjs to the better-sqlite3 version bundled; undefined unbundled. */
@@ -16,9 +18,12 @@ declare const __XMCP_BETTER_SQLITE3_VERSION__: string | undefined;
 
 // Whatever goes wrong, the agent's turn goes on: log to stderr, exit 0, never write to stdout.
 const ignore = (err: unknown) => {
-  process.stderr.write(`[experience-mcp] hook: ignored an internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (isOutputGone(err)) return; // our reader is gone: writing about it would fail again
+  writeStderr(`[experience-mcp] hook: ignored an internal error: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 0;
 };
+// Signals keep their default action: a hook Claude Code gave up on ends at once.
+installProcessGuards({ signals: false });
 process.on("uncaughtException", ignore);
 process.on("unhandledRejection", ignore);
 

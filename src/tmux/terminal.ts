@@ -198,7 +198,8 @@ export class Terminal {
     await this.ensureTrail();
     let cwd: string;
     if (o.cwd !== undefined) {
-      const shown = JSON.stringify(o.cwd.slice(0, 200));
+      // Quoted whole: the tool layer cuts any long input in an error to an excerpt (tools/tool.ts).
+      const shown = JSON.stringify(o.cwd);
       // A control character would end the line tmux reports the directory on.
       if (/[\x00-\x1f\x7f]/.test(o.cwd)) throw new TerminalError("bad-input", `cwd ${shown} contains a control character: pass a directory whose name has none`);
       if (!isDirectory(o.cwd)) throw new TerminalError("bad-input", `cwd ${shown} is not a directory: pass an existing directory, or leave cwd out to work in the session's trail directory`);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { boundedText } from "./bounded.js";
 import { tensorNameSchema } from "../names.js";
 import { defineTool, UserError } from "./tool.js";
 
@@ -55,7 +56,7 @@ export const recall = defineTool({
   toolset: "memory",
   kind: "read",
   inputSchema: {
-    query: z.string().min(1).describe("The situation: keywords, a task, a screen, or an error output"),
+    query: boundedText("query").min(1).describe("The situation: keywords, a task, a screen, or an error output"),
     tensor: tensorNameSchema.optional().describe("Search only this tensor (default: every tensor's active version)"),
     k: z.number().int().min(1).max(50).default(5).describe("How many results of each kind, 1-50"),
     kinds: z

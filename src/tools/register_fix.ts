@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { boundedLabel, boundedText } from "./bounded.js";
 import { FixInputError, type RegisterResult } from "../registry/registry.js";
 import { defineTool, UserError } from "./tool.js";
 
@@ -12,17 +13,17 @@ export const registerFix = defineTool({
   toolset: "memory",
   kind: "write",
   inputSchema: {
-    error: z.string().optional().describe("The raw error output, as the tool printed it (stdout+stderr); give this or signature_fields"),
+    error: boundedText("error").optional().describe("The raw error output, as the tool printed it (stdout+stderr); give this or signature_fields"),
     signature_fields: z
       .object({
-        severity: z.string().min(1).describe('Severity bucket, e.g. "major" (experience-memory: catastrophic, major, moderate, minor)'),
-        error_type: z.string().min(1).describe('Kind of error, e.g. "removal" or "TS2307"'),
-        context: z.string().describe('Where it happened, e.g. "containment_task" or "tsc" (may be empty)'),
-        categories: z.array(z.string()).max(64).describe("Affected categories; order does not matter (they are sorted before hashing)"),
+        severity: boundedLabel("severity").min(1).describe('Severity bucket, e.g. "major" (experience-memory: catastrophic, major, moderate, minor)'),
+        error_type: boundedLabel("error_type").min(1).describe('Kind of error, e.g. "removal" or "TS2307"'),
+        context: boundedLabel("context").describe('Where it happened, e.g. "containment_task" or "tsc" (may be empty)'),
+        categories: z.array(boundedLabel("a category")).max(64).describe("Affected categories; order does not matter (they are sorted before hashing)"),
       })
       .optional()
       .describe("A structured signature, hashed exactly like experience-memory; give this or error"),
-    fix: z.string().describe("What fixed it: a command, an edit, a setting, in one or a few lines"),
+    fix: boundedText("fix", "describe the fix in a few lines").describe("What fixed it: a command, an edit, a setting, in one or a few lines"),
     context: z.string().max(200).optional().describe('Tool or command that printed the error, e.g. "tsc" or "npm run build"; part of the signature'),
   },
   outputSchema: {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { boundedText } from "./bounded.js";
 import { tensorNameSchema } from "../names.js";
 import { defineTool, UserError } from "./tool.js";
 
@@ -12,9 +13,9 @@ export const remember = defineTool({
   kind: "write",
   inputSchema: {
     tensor: tensorNameSchema.default("default").describe('Tensor to store into, e.g. "default" or "coder/command" (created if missing)'),
-    query: z.string().default("").describe("Keywords that should find this row (may be empty: the key's words are indexed too)"),
-    key: z.string().min(1).describe("The situation: an observation, an error, a task"),
-    value: z.string().min(1).describe("What to do in that situation: a decision, a command, a fix"),
+    query: boundedText("query").default("").describe("Keywords that should find this row (may be empty: the key's words are indexed too)"),
+    key: boundedText("key").min(1).describe("The situation: an observation, an error, a task"),
+    value: boundedText("value").min(1).describe("What to do in that situation: a decision, a command, a fix"),
     tags: z.array(z.string().max(64)).max(32).optional().describe("Optional labels kept with the row"),
   },
   outputSchema: {

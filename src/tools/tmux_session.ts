@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { shellQuote } from "../harness/expert.js";
+import { boundedString } from "./bounded.js";
+import { MAX_PATH_CHARS } from "../limits.js";
 import { nameSchema } from "../names.js";
 import { TerminalError } from "../tmux/errors.js";
 import { defineTool, UserError } from "./tool.js";
@@ -17,7 +19,7 @@ export const tmuxSession = defineTool({
   inputSchema: {
     action: z.enum(["create", "list", "kill"]).describe("create a session, list sessions, or kill a session"),
     session: nameSchema.optional().describe("Session name (1-64 of A-Z a-z 0-9 _ -); required for create and kill"),
-    cwd: z.string().min(1).optional().describe("create only: working directory (default: trails/<session>/ in the trail repository)"),
+    cwd: boundedString("cwd", MAX_PATH_CHARS, "pass an existing directory").min(1).optional().describe("create only: working directory (default: trails/<session>/ in the trail repository)"),
     width: z.number().int().min(20).max(1000).optional().describe("create only: terminal width in columns (default 120)"),
     height: z.number().int().min(5).max(500).optional().describe("create only: terminal height in rows (default 40)"),
   },

@@ -3,6 +3,9 @@ import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/proto
 import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Config, Toolset } from "../config.js";
+import { damagedReason, damagedSentence, isCorruption, markDamaged } from "../experience/db.js";
+import { faultSentence, firstLine } from "../faults.js";
+import { MAX_ECHO_CHARS } from "../limits.js";
 import { log } from "../log.js";
 import type { Services } from "../services.js";
 
@@ -85,18 +88,66 @@ export function registerTool(server: McpServer, tool: AnyTool, config: Config, s
       const started = performance.now();
       const took = () => `${(performance.now() - started).toFixed(1)} ms`;
       try {
+        // A database found damaged (by any process) gets no more writes.
+        if ((tool.kind === "write" || tool.kind === "destructive") && !config.readOnly) {
+          const damaged = damagedReason(config.home);
+          if (damaged !== undefined) throw new UserError(damagedSentence(config.home, `found damaged earlier: ${damaged}`));
+        }
         const result = await tool.handle(args, { config, services, extra });
         const text = result.text ?? JSON.stringify(result.structured, null, 2);
         log("debug", `${tool.name}: ok in ${took()}`);
         return { content: [{ type: "text", text }], structuredContent: result.structured as Record<string, unknown> };
       } catch (err) {
-        if (err instanceof UserError) {
-          log("info", `${tool.name}: refused in ${took()}: ${err.message}`);
-          return errorResult(err.message);
-        }
-        log("error", `tool ${tool.name} failed`, err);
-        return errorResult(`${tool.name} failed: ${(err as Error).message ?? String(err)}`);
+        return errorResult(excerptInputs(failureMessage(tool, err, config, services, took), args));
       }
     },
   );
+}
+
+/** The one place a tool's failure becomes the caller's sentence (and, for a bug, a log entry). */
+function failureMessage(tool: AnyTool, err: unknown, config: Config, services: Services, took: () => string): string {
+  if (err instanceof UserError) {
+    log("info", `${tool.name}: refused in ${took()}: ${err.message}`);
+    return err.message;
+  }
+  if (isCorruption(err)) markDamaged(config.home, firstLine(err), services.openDb);
+  // Already the sentence the user needs (opening the store: a file in the way, a read-only directory).
+  if ((err as Error)?.name === "StoreError") return (err as Error).message;
+  const fault = faultSentence(err, config.home);
+  if (fault) {
+    log("warn", `${tool.name}: ${fault}`);
+    return fault;
+  }
+  log("error", `tool ${tool.name} failed`, err);
+  return `${tool.name} failed: ${firstLine(err)}`;
+}
+
+/** Longest error message returned; the log keeps the whole. */
+const MAX_ERROR_CHARS = 2000;
+
+/**
+ * Quote at most an excerpt of any input in an error: a 50 MB cwd once came back whole in a
+ * "not a directory" message. Each long input string found in the message is cut to its start.
+ */
+export function excerptInputs(message: string, args: unknown): string {
+  const long: string[] = [];
+  const visit = (v: unknown, depth: number) => {
+    if (long.length >= 1000 || depth > 8) return;
+    if (typeof v === "string") {
+      if (v.length > MAX_ECHO_CHARS) long.push(v);
+    } else if (Array.isArray(v)) {
+      for (const x of v) visit(x, depth + 1);
+    } else if (v && typeof v === "object") {
+      for (const x of Object.values(v)) visit(x, depth + 1);
+    }
+  };
+  visit(args, 0);
+  let out = message;
+  for (const s of long.sort((a, b) => b.length - a.length)) {
+    const cut = `${s.slice(0, MAX_ECHO_CHARS)}… (${s.length} characters)`;
+    out = out.split(s).join(cut);
+    const escaped = JSON.stringify(s).slice(1, -1);
+    if (escaped !== s) out = out.split(escaped).join(JSON.stringify(cut).slice(1, -1));
+  }
+  return out.length > MAX_ERROR_CHARS ? `${out.slice(0, MAX_ERROR_CHARS)}… (message cut)` : out;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { boundedText } from "./bounded.js";
 import { tensorNameSchema } from "../names.js";
 import { BUILT_IN, loadModule, seedModule } from "../harness/modules.js";
 import { gatesSchema } from "../train/gates.js";
@@ -33,8 +34,8 @@ export const trainModel = defineTool({
     examples: z
       .array(
         z.object({
-          input: z.string().min(1).describe("The expert's input (for coder/command: \"text: <hint>\\ntask: <task with quoted words as {1}, {2}>\")"),
-          expected: z.string().min(1).describe("The output it should give"),
+          input: boundedText("an example's input").min(1).describe("The expert's input (for coder/command: \"text: <hint>\\ntask: <task with quoted words as {1}, {2}>\")"),
+          expected: boundedText("an example's expected output").min(1).describe("The output it should give"),
         }),
       )
       .max(MAX_EXAMPLES)

@@ -4,6 +4,7 @@ import { loadConfig } from "../config.js";
 import { openDatabase } from "../experience/db.js";
 import { ExperienceStore } from "../experience/store.js";
 import { TENSOR_PATTERN } from "../names.js";
+import { exitCodeOnSignal, onShutdown } from "../shutdown.js";
 import { runWorker } from "./worker.js";
 
 export async function trainWorkerCommand(argv: string[]): Promise<number> {
@@ -17,7 +18,10 @@ export async function trainWorkerCommand(argv: string[]): Promise<number> {
   if (!Number.isFinite(pollS) || pollS <= 0) throw new Error("--poll-s must be a positive number of seconds");
   const config = loadConfig({ home: values.home });
   const { trainHoldMs, trainLlm } = config.settings;
-  const summary = await runWorker({
+  // A stop request ends an idle wait at once (runWorker listens too) and is a normal end; the
+  // summary is printed before the process exits, unless a run in progress outlasts the grace time.
+  exitCodeOnSignal(0);
+  const running = runWorker({
     home: config.home,
     llm: config.llm,
     // EXPERIENCE_MCP_TRAIN_LLM=off: train offline even with an LLM configured.
@@ -25,8 +29,10 @@ export async function trainWorkerCommand(argv: string[]): Promise<number> {
     watch: values.watch === true,
     pollMs: pollS * 1000,
     holdMs: trainHoldMs > 0 ? trainHoldMs : undefined,
-  });
-  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  }).then((summary) => void process.stdout.write(`${JSON.stringify(summary)}\n`));
+  const unregister = onShutdown(() => running);
+  await running;
+  unregister();
   return 0;
 }
 

@@ -43,7 +43,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   let current: string | undefined;
   let lost = false;
   let stopping = false;
-  // SIGTERM (systemd stop) ends an idle wait at once; a run in progress finishes first.
+  // SIGTERM (systemd stop) ends an idle wait at once; a run in progress gets the CLI's grace time.
   const idle = new AbortController();
   const stop = () => {
     stopping = true;
@@ -52,6 +52,18 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const wait = (ms: number) => sleep(ms, undefined, { signal: idle.signal }).catch(() => undefined);
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  process.on("SIGHUP", stop);
+  // A stop that cannot wait for the run in progress (the CLI exits 1.5 s after a signal) still
+  // releases the lock and closes the database; the request is requeued once its heartbeat is stale.
+  const atExit = () => {
+    try {
+      if (summary.locked && db.open) releaseLock(db, worker);
+      if (db.open) db.close();
+    } catch {
+      // exiting anyway
+    }
+  };
+  process.on("exit", atExit);
   const beat = setInterval(() => {
     try {
       if (summary.locked) heartbeatLock(db, worker);
@@ -118,6 +130,8 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     clearInterval(beat);
     process.off("SIGTERM", stop);
     process.off("SIGINT", stop);
+    process.off("SIGHUP", stop);
+    process.off("exit", atExit);
     if (summary.locked) releaseLock(db, worker);
     db.close();
   }
