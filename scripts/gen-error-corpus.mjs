@@ -260,7 +260,7 @@ def("sqlite-table-exists", "sqlite", null, "The table exists already: use CREATE
 // ----------------------------------------------------------------------------------------- git
 const gitInit = "git init -q -b main . && git -c user.name=dev -c user.email=dev@example.com commit -q --allow-empty -m init";
 def("git-not-a-repository", "git", null, "Not inside a git repository: cd into the checkout (or git init / git clone first).",
-  [{ c: "status" }, { c: "log --oneline" }, { c: "diff" }],
+  [{ c: "status" }, { c: "log --oneline" }, { c: "rev-parse HEAD" }],
   (p) => ({ files: {}, cmd: `GIT_CEILING_DIRECTORIES=$(dirname $PWD) git ${p.c}` }));
 def("git-pathspec-no-match", "git", null, "No branch or file by that name: list branches (git branch -a), fetch, or fix the name.",
   [{ b: "feature/login" }, { b: "release-2.1" }, { b: "hotfix_payments" }],
