@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { openDatabase, type Db } from "../src/experience/db.js";
 import { tokenSet } from "../src/experience/tokenize.js";
 import { FixRegistry } from "../src/registry/registry.js";
-import { TUNING } from "../src/registry/score.js";
+import { TUNING, tuningState } from "../src/registry/score.js";
 import { emit } from "./lib.js";
 
 interface Example {
@@ -137,26 +137,46 @@ interface Trial {
   partnerKnown: boolean;
 }
 
-/** Run the known and unknown protocols for `inScope` classes; answers are kept raw (no threshold). */
-function trials(factory: Factory, examples: readonly Example[], inScope: (e: Example) => boolean): Trial[] {
+/** Registries for the known protocol (every class) and the unknown one (every class but one), built once. */
+interface Prepared {
+  known: Method;
+  unknown: Map<string, Method>;
+  registered: Set<string>;
+  close(): void;
+}
+
+function prepare(factory: Factory, examples: readonly Example[], inScope: (e: Example) => boolean): Prepared {
   const firsts = examples.filter((e) => e.instance === 1);
   const registered = new Set(firsts.map((e) => e.class));
-  const out: Trial[] = [];
-  const m = factory();
-  for (const e of firsts) m.register(e);
-  for (const e of examples) {
-    if (e.instance === 1 || !registered.has(e.class) || !inScope(e)) continue;
-    out.push({ e, a: m.top(e), known: true, partnerKnown: !!e.near_miss_of && registered.has(e.near_miss_of) });
-  }
-  m.close();
-  // unknown: one registry per class, holding every other class
+  const known = factory();
+  for (const e of firsts) known.register(e);
+  const unknown = new Map<string, Method>();
   for (const cls of [...registered].filter((c) => examples.some((e) => e.class === c && inScope(e)))) {
     const u = factory();
     for (const e of firsts) if (e.class !== cls) u.register(e);
-    for (const e of examples) if (e.class === cls) out.push({ e, a: u.top(e), known: false, partnerKnown: false });
-    u.close();
+    unknown.set(cls, u);
   }
+  return { known, unknown, registered, close: () => [known, ...unknown.values()].forEach((m) => m.close()) };
+}
+
+/** Look up the in-scope examples: instances 2+ of registered classes (known), every instance of a left-out class (unknown). */
+function lookups(p: Prepared, examples: readonly Example[], inScope: (e: Example) => boolean): Trial[] {
+  const out: Trial[] = [];
+  for (const e of examples) {
+    if (e.instance === 1 || !p.registered.has(e.class) || !inScope(e)) continue;
+    out.push({ e, a: p.known.top(e), known: true, partnerKnown: !!e.near_miss_of && p.registered.has(e.near_miss_of) });
+  }
+  for (const [cls, u] of p.unknown) for (const e of examples) if (e.class === cls) out.push({ e, a: u.top(e), known: false, partnerKnown: false });
   return out;
+}
+
+function trials(factory: Factory, examples: readonly Example[], inScope: (e: Example) => boolean): Trial[] {
+  const p = prepare(factory, examples, inScope);
+  try {
+    return lookups(p, examples, inScope);
+  } finally {
+    p.close();
+  }
 }
 
 interface Figures {
@@ -220,22 +240,31 @@ function load(file: string): Example[] {
 
 function tune(examples: Example[], firstFix: Map<string, string>): void {
   const inTuning = (e: Example) => TUNING_FAMILIES.includes(e.tool);
-  const grid = { conflict: [0.3, 0.45, 0.6], trait: [1, 2, 3], name: [0, 0.5, 1], unadapted: [0.7, 0.8, 0.9], sameTemplate: [0.85, 0.92] };
+  // Each list starts at the prior guess and moves away from it: a setting replaces the best only
+  // when strictly better, so ties keep the values nearest the prior.
+  const grid = { conflict: [0.45, 0.6, 0.3, 0.75, 0.9], trait: [1, 0.5, 2, 0.25], novel: [1, 0.5], type: [1, 2, 3], coverage: [0, 0.3, 0.5] };
   const saved = { ...TUNING };
+  // The registries' contents do not depend on TUNING (only the scoring does): build them once.
+  const prepared = prepare(registryMethod, examples, inTuning);
   let best: { score: number; params: Record<string, number>; f: Figures } | undefined;
   for (const conflict of grid.conflict)
     for (const trait of grid.trait)
-      for (const name of grid.name)
-        for (const unadapted of grid.unadapted)
-          for (const sameTemplate of grid.sameTemplate) {
-            Object.assign(TUNING, { conflict, trait, name, unadapted, sameTemplate });
-            const ts = trials(registryMethod, examples, inTuning);
+      for (const novel of grid.novel)
+        for (const type of grid.type)
+          for (const coverage of grid.coverage) {
+            Object.assign(TUNING, { conflict, trait, novel, type, coverage });
+            tuningState.version++;
+            const ts = lookups(prepared, examples, inTuning);
             const recallMin = bestThreshold(ts, firstFix);
             const f = figures(ts, recallMin, firstFix);
-            const score = objective(f);
-            if (!best || score > best.score + 1e-9) best = { score, params: { conflict, trait, name, unadapted, sameTemplate, recallMin }, f };
+            // Of settings that do equally well, the one that can abstain lowest: more room for
+            // rewordings of a known error that the tuning families do not show.
+            const score = objective(f) - 0.05 * recallMin;
+            if (!best || score > best.score + 1e-9) best = { score, params: { conflict, trait, novel, type, coverage, recallMin }, f };
           }
+  prepared.close();
   Object.assign(TUNING, saved);
+  tuningState.version++;
   process.stdout.write(`tuned on ${TUNING_FAMILIES.join(", ")}: ${JSON.stringify(best!.params)}\n${JSON.stringify(best!.f)}\n`);
 }
 

@@ -14,7 +14,7 @@
 import type { Db } from "../experience/db.js";
 import { redactSecrets } from "../experience/redact.js";
 import { features, normalizeError, type NormalizedError } from "./normalize.js";
-import { adapt, featureSet, GENERIC_TYPE, TUNING, weight } from "./score.js";
+import { adapt, featureSet, GENERIC_TYPE, TUNING, tuningState, weight } from "./score.js";
 import { rawSignature, SIGNATURE_RE, structuredKey, structuredSignature, type SignatureFields } from "./signature.js";
 import { conflicts, DISTINGUISHING, traitsOf } from "./traits.js";
 
@@ -199,6 +199,7 @@ interface Entry {
   /** Sum of the feature weights, and the registry size it was computed at (IDF drifts slowly). */
   norm: number;
   normAt: number;
+  normVersion: number;
 }
 
 /** What the similar match knows about the error looked up. */
@@ -604,7 +605,7 @@ export class FixRegistry {
   private rate(q: Query, qNorm: number, shared: number, entry: Entry, n: number, strength: number): FixMatch | undefined {
     const eNorm = this.normOf(entry, n);
     if (qNorm + eNorm <= 0) return undefined;
-    let score = (2 * shared) / (qNorm + eNorm);
+    let score = (1 - TUNING.coverage) * ((2 * shared) / (qNorm + eNorm)) + TUNING.coverage * (eNorm > 0 ? Math.min(1, shared / eNorm) : 0);
     const type = q.norm.error_type;
     if (entry.error_type !== type) score *= GENERIC_TYPE.test(entry.error_type) || GENERIC_TYPE.test(type) ? TUNING.otherGenericType : TUNING.otherType;
     score *= TUNING.conflict ** conflicts(q.traits, entry.traits);
@@ -650,11 +651,12 @@ export class FixRegistry {
 
   /** Sum of an entry's feature weights, recomputed once the registry grew or shrank by 5 %. */
   private normOf(entry: Entry, n: number): number {
-    if (entry.normAt > 0 && Math.abs(entry.normAt - n) <= 0.05 * n) return entry.norm;
+    if (entry.normAt > 0 && entry.normVersion === tuningState.version && Math.abs(entry.normAt - n) <= 0.05 * n) return entry.norm;
     let sum = 0;
     for (const f of entry.features) sum += weight(f, this.df.get(f) ?? 0, n);
     entry.norm = sum;
     entry.normAt = n;
+    entry.normVersion = tuningState.version;
     return sum;
   }
   // -------------------------------------------------------------------------------------------
@@ -861,6 +863,7 @@ function toEntry(row: Row): Entry {
     demotions: [],
     norm: 0,
     normAt: 0,
+    normVersion: 0,
   };
 }
 

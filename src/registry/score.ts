@@ -17,9 +17,15 @@ import { features } from "./normalize.js";
 
 export const TUNING = {
   /** Weight factor of a trait feature (shape:, origin:, op:, rt:, call:, include:) against a word. */
-  trait: 2,
+  trait: 0.25,
+  /** Weight factor of the error type (the tool's own name for the kind of problem) against a word. */
+  type: 1,
+  /** Share of the confidence that is how much of the registered error the query covers (the rest: Dice). */
+  coverage: 0,
   /** Weight factor of a name feature: the same name is weak evidence, a different one none against. */
-  name: 0.5,
+  name: 1,
+  /** Weight factor of a query feature no registered error has: it tells no candidate apart, it only says "new". */
+  novel: 1,
   /** Factor per distinguishing family on which the two errors disagree. */
   conflict: 0.45,
   /** Confidence of a same-template, same-traits match whose names differ. */
@@ -32,8 +38,11 @@ export const TUNING = {
   otherType: 0.5,
   otherGenericType: 0.75,
   /** Below this confidence nothing is recalled: a wrong fix costs an agent more than none. */
-  recallMin: 0.4,
+  recallMin: 0.52,
 };
+
+/** Bumped by whoever changes TUNING at run time (the eval's --tune): cached weight sums are stale then. */
+export const tuningState = { version: 0 };
 
 /** Error types that say nothing about the problem. */
 export const GENERIC_TYPE = /^(?:error|exit \d+|fatal)$/;
@@ -49,9 +58,10 @@ export function featureSet(lines: readonly string[], errorType: string, traits: 
 
 /** Weight of a feature held by `df` of `n` registered errors. */
 export function weight(feature: string, df: number, n: number): number {
-  const idf = Math.log(1 + (n + 1) / (df + 1));
+  const idf = Math.log(1 + (n + 1) / (df + 1)) * (df === 0 ? TUNING.novel : 1);
   if (feature.startsWith("name:")) return idf * TUNING.name;
-  if (/^(?:shape|origin|op|rt|call|include|type):/.test(feature)) return idf * TUNING.trait;
+  if (feature.startsWith("type:")) return idf * TUNING.type;
+  if (/^(?:shape|origin|op|rt|call|include):/.test(feature)) return idf * TUNING.trait;
   return idf;
 }
 

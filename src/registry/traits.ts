@@ -95,7 +95,7 @@ export function shapeOf(name: string): string {
   if (/\s/.test(name)) return "text";
   if (name.includes("/") || name.includes("\\") || /^\.\w/.test(name) || FILE_EXT.test(name)) return "path";
   if (/^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+$/.test(name)) return "dotted";
-  if (/^[A-Za-z_][\w-]*$/.test(name)) return "bare";
+  if (/^[\w-]+(?:\.\d[\w-]*)*$/.test(name)) return "bare";
   return "other";
 }
 
@@ -130,18 +130,25 @@ export function traitsOf(raw: string, norm: NormalizedError, context: string | u
       break;
     }
   }
+  // "other" (punctuation, a number, a version) says nothing about the cause: no trait.
   for (const n of names) {
     const shape = shapeOf(n);
+    if (shape === "other") continue;
     out.add(`shape:${shape}`);
     if (shape !== "text" && shape !== "url" && shape !== "relative" && shape !== "absolute") out.add(`origin:${isWellKnown(n) ? "library" : "other"}`);
   }
-  for (const p of paths) out.add(`shape:${shapeOf(p)}`);
+  for (const p of paths) {
+    const shape = shapeOf(p);
+    if (shape !== "other") out.add(`shape:${shape}`);
+  }
   const include = /^\s*\d*\s*\|?\s*#\s*include\s*([<"])/m.exec(raw);
   if (include) out.add(`include:${include[1] === "<" ? "angle" : "quote"}`);
   const calls = topCalls(raw);
-  for (const c of calls) out.add(`call:${c}`);
+  // Library functions only: what the project's own line calls is the project's vocabulary, not
+  // the problem's (it still names the operation of an errno).
+  for (const c of calls.library) out.add(`call:${c}`);
   if (ERRNO_TEXT.test(norm.text)) {
-    for (const op of operations(raw, norm, calls)) out.add(`op:${op}`);
+    for (const op of operations(raw, norm, [...calls.library, ...calls.source])) out.add(`op:${op}`);
   }
   return { names, paths, traits: [...out].sort() };
 }
@@ -151,8 +158,9 @@ export function traitsOf(raw: string, norm: NormalizedError, context: string | u
  * (node:internal, the Python standard library) nearest the error. User frames are left out: their
  * names are the project's, not the problem's.
  */
-function topCalls(raw: string): string[] {
+function topCalls(raw: string): { library: string[]; source: string[] } {
   const out: string[] = [];
+  const source: string[] = [];
   const lines = raw.split("\n");
   // Python: the source line under the last `File "...", line N, in f`
   for (let i = lines.length - 1; i >= 0; i--) {
@@ -163,7 +171,7 @@ function topCalls(raw: string): string[] {
         const fn = /, in (\w+)/.exec(lines[i]!)?.[1];
         if (fn) out.push(fn);
       } else if (!/^\s*File /.test(src)) {
-        for (const m of src.matchAll(/([A-Za-z_][\w.]*)\s*\(/g)) out.push(m[1]!.split(".").pop()!);
+        for (const m of src.matchAll(/([A-Za-z_][\w.]*)\s*\(/g)) source.push(m[1]!.split(".").pop()!.toLowerCase());
       }
       break;
     }
@@ -180,7 +188,7 @@ function topCalls(raw: string): string[] {
     out.push(m[1]!.split(".").pop()!.replace(/Sync$/, ""));
     if (++seen >= 2) break;
   }
-  return [...new Set(out.map((c) => c.toLowerCase()))].slice(0, 6);
+  return { library: [...new Set(out.map((c) => c.toLowerCase()))].slice(0, 4), source: [...new Set(source)].slice(0, 4) };
 }
 
 /** The operation an errno came from. */
@@ -195,6 +203,9 @@ function operations(raw: string, norm: NormalizedError, calls: string[]): string
   return calls.slice(0, 2);
 }
 
+/** A bare word is as often a file or directory name as a package: the two shapes do not conflict. */
+const COMPATIBLE: Record<string, string> = { "shape:bare": "shape:path", "shape:path": "shape:bare" };
+
 /**
  * How many distinguishing families the two trait lists disagree on: both have traits of the family
  * and share none of them. (Absent on either side says nothing.)
@@ -208,7 +219,7 @@ export function conflicts(a: ReadonlySet<string>, b: ReadonlySet<string>): numbe
     for (const t of a) {
       if (!t.startsWith(fam) || t[fam.length] !== ":") continue;
       inA = true;
-      if (b.has(t)) shared = true;
+      if (b.has(t) || (COMPATIBLE[t] !== undefined && b.has(COMPATIBLE[t]!))) shared = true;
     }
     if (!inA || shared) continue;
     for (const t of b) if (t.startsWith(fam) && t[fam.length] === ":") inB = true;

@@ -34,6 +34,10 @@ const SYSTEM_SYMBOLS = `
 sin cos tan asin acos atan atan2 sinh cosh tanh exp exp2 log log2 log10 pow sqrt cbrt hypot ceil
 floor fmod round trunc fabs lround erf tgamma sinf cosf sqrtf powf expf logf
 pthread_create pthread_join pthread_mutex_lock pthread_mutex_unlock pthread_cond_wait
+strlen strcpy strncpy strcmp strncmp strcat strchr strstr strdup memcpy memset memmove memcmp
+malloc calloc realloc free printf fprintf sprintf snprintf scanf sscanf puts fputs fopen fclose
+fread fwrite fgets atoi atol atof strtol strtoul strtod exit abort qsort bsearch getenv rand srand
+isdigit isalpha isspace toupper tolower time sleep usleep
 dlopen dlsym dlclose clock_gettime timer_create shm_open sem_open
 deflate inflate compress uncompress crc32 SSL_new SSL_connect EVP_DigestInit curl_easy_init
 sqlite3_open sqlite3_exec pcre_compile png_create_read_struct
