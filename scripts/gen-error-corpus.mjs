@@ -177,8 +177,8 @@ def("bash-unbound-variable", "bash", null, "set -u: the variable is unset; set i
   [{ v: "DEPLOY_ENV" }, { v: "BUILD_DIR" }, { v: "api_token" }],
   (p) => ({ files: { "run.sh": `set -u\necho "$${p.v}"\n` }, cmd: "bash run.sh" }));
 def("bash-syntax-unexpected-token", "bash", null, "Shell syntax error: close the if/for/case block (fi/done/esac) or fix the quoting before the token shown.",
-  [{ v: "count" }, { v: "name" }, { v: "dir" }],
-  (p) => ({ files: { "run.sh": `for ${p.v} in a b; do\n  echo $${p.v}\nfi\n` }, cmd: "bash run.sh" }));
+  [{ v: "count", s: "run.sh", pre: "" }, { v: "name", s: "deploy.sh", pre: "set -e\n" }, { v: "dir", s: "ci/build.sh", pre: "# build\nset -eu\n" }],
+  (p) => ({ files: { [p.s]: `${p.pre}for ${p.v} in a b; do\n  echo $${p.v}\nfi\n` }, cmd: `bash ${p.s}` }));
 def("bash-cd-no-such-dir", "bash", "coreutils-mkdir-missing-parent", "The directory does not exist: check the path or create it first.",
   [{ d: "build/output" }, { d: "deploy/staging" }, { d: "../shared/assets" }],
   (p) => ({ files: { "run.sh": `set -e\ncd ${p.d}\n` }, cmd: "bash run.sh" }));
@@ -224,8 +224,8 @@ def("gcc-conflicting-types", "gcc", null, "The function is declared twice with d
 
 // ---------------------------------------------------------------------------------------- make
 def("make-missing-separator", "make", null, "Makefile recipe lines must start with a TAB, not spaces.",
-  [{ t: "all" }, { t: "build" }, { t: "test" }],
-  (p) => ({ files: { Makefile: `${p.t}:\n    echo building\n` }, cmd: `make ${p.t}` }));
+  [{ t: "all", f: "Makefile", pre: "" }, { t: "build", f: "build.mk", pre: "CC = gcc\n" }, { t: "test", f: "mk/test.mk", pre: "# tests\nPY = python3\n\n" }],
+  (p) => ({ files: { [p.f]: `${p.pre}${p.t}:\n    echo building\n` }, cmd: `make -f ${p.f} ${p.t}` }));
 def("make-no-rule-for-target", "make", "make-no-rule-for-prerequisite", "No such target: check the target name (make -qp | grep '^[a-z]' lists them).",
   [{ t: "instal" }, { t: "biuld" }, { t: "deploy-prod" }],
   (p) => ({ files: { Makefile: "all:\n\techo ok\ninstall:\n\techo ok\nbuild:\n\techo ok\n" }, cmd: `make ${p.t}` }));
@@ -260,8 +260,8 @@ def("sqlite-table-exists", "sqlite", null, "The table exists already: use CREATE
 // ----------------------------------------------------------------------------------------- git
 const gitInit = "git init -q -b main . && git -c user.name=dev -c user.email=dev@example.com commit -q --allow-empty -m init";
 def("git-not-a-repository", "git", null, "Not inside a git repository: cd into the checkout (or git init / git clone first).",
-  [{ c: "status" }, { c: "log --oneline" }, { c: "rev-parse HEAD" }],
-  (p) => ({ files: {}, cmd: `GIT_CEILING_DIRECTORIES=$(dirname $PWD) git ${p.c}` }));
+  [{ c: "status", d: "" }, { c: "log --oneline", d: "--git-dir=repo/.git " }, { c: "rev-parse HEAD", d: "--git-dir=/srv/checkout/.git " }],
+  (p) => ({ files: {}, cmd: `GIT_CEILING_DIRECTORIES=$(dirname $PWD) git ${p.d}${p.c}` }));
 def("git-pathspec-no-match", "git", null, "No branch or file by that name: list branches (git branch -a), fetch, or fix the name.",
   [{ b: "feature/login" }, { b: "release-2.1" }, { b: "hotfix_payments" }],
   (p) => ({ files: {}, pre: gitInit, cmd: `git checkout ${p.b}` }));

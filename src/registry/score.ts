@@ -97,13 +97,28 @@ export function adapt(fix: string, registered: readonly string[], names: readonl
     if (from === to || slots.some((s) => s.from === from)) continue;
     const word = new RegExp(`(?<![\\w@./-])${from.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}(?![\\w@/-]|\\.\\w)`, "g");
     const applied = from.length > 0 && word.test(fix);
-    if (applied) out = out.replace(word, () => to);
+    // An install command takes the package, which for some modules has another name (yaml → pyyaml).
+    if (applied) out = out.replace(word, (m: string, offset: number) => (INSTALL_BEFORE.test(out.slice(0, offset).split("\n").pop()!) ? (packageOf(to) ?? to) : to));
     else if (words.some((w) => tiedTo(from.toLowerCase(), w))) tied = true;
     slots.push({ from, to, applied });
   }
   if (slots.length === 0) return undefined;
   const status = slots.some((s) => s.applied) ? "adapted" : tied ? "unadapted" : "generic";
   return { status, fix: out, slots };
+}
+
+const INSTALL_BEFORE = /\b(?:install|add|get)\b/;
+
+/** Import names whose package is named otherwise (pip, mostly), lower case. */
+const PACKAGES: Record<string, string> = {
+  yaml: "pyyaml", cv2: "opencv-python", pil: "pillow", sklearn: "scikit-learn", bs4: "beautifulsoup4",
+  dateutil: "python-dateutil", jwt: "pyjwt", dotenv: "python-dotenv", magic: "python-magic", crypto: "pycryptodome",
+  serial: "pyserial", usb: "pyusb", attr: "attrs", docx: "python-docx", fitz: "pymupdf", openssl: "pyopenssl",
+  mysqldb: "mysqlclient", skimage: "scikit-image", git: "gitpython", zmq: "pyzmq", win32api: "pywin32",
+};
+
+function packageOf(name: string): string | undefined {
+  return PACKAGES[name.toLowerCase()];
 }
 
 /** The fix word contains the name, or abbreviates to it (same first letter, the name's letters in order). */
