@@ -16,7 +16,7 @@ import { redactSecrets } from "../experience/redact.js";
 import { features, normalizeError, type NormalizedError } from "./normalize.js";
 import { adapt, featureSet, GENERIC_TYPE, TUNING, tuningState, weight } from "./score.js";
 import { rawSignature, SIGNATURE_RE, structuredKey, structuredSignature, type SignatureFields } from "./signature.js";
-import { conflicts, DISTINGUISHING, traitsOf } from "./traits.js";
+import { conflicts, DISTINGUISHING, HARD, traitsOf } from "./traits.js";
 
 export const STRENGTH = {
   initial: 1.0,
@@ -269,7 +269,7 @@ export class FixRegistry {
          VALUES (@signature, @error_type, @context, @template, @lines, @tokens, @fix, @structured, @status, @strength, @epoch, @repo, @names, @traits, @parent, @rev, @now, @now)`,
       ),
       reinforce: db.prepare(
-        `UPDATE fixes SET fix = @fix, status = @status, strength = @strength, epoch = @epoch, occurrences = occurrences + 1, rev = @rev, updated_at = @now
+        `UPDATE fixes SET fix = @fix, names = @names, status = @status, strength = @strength, epoch = @epoch, occurrences = occurrences + 1, rev = @rev, updated_at = @now
          WHERE signature = @signature`,
       ),
       outcome: db.prepare(
@@ -385,8 +385,10 @@ export class FixRegistry {
       const status: FixStatus = wanted === "active" ? "active" : row.status;
       // The newest fix is the one shown; every earlier one stays in fix_history.
       if (row.fix !== fix) this.stmts.addHistory.run(signature, fix, sample, now);
-      this.stmts.reinforce.run({ signature, fix, status, strength, epoch, rev, now });
-      return { ...row, fix, status, strength, epoch, occurrences: row.occurrences + 1, created: false };
+      // The names are those of the error the shown fix was given for: its slots refer to them.
+      const rowNames = input.signatureFields ? row.names : names.join("\n");
+      this.stmts.reinforce.run({ signature, fix, names: rowNames, status, strength, epoch, rev, now });
+      return { ...row, fix, names: rowNames, status, strength, epoch, occurrences: row.occurrences + 1, created: false };
     });
     const row = write.immediate();
     this.put(this.toEntry(row));
@@ -401,7 +403,8 @@ export class FixRegistry {
    */
   private siblingOf(row: Row, template: string, names: string[], traits: string[]): string | undefined {
     const mine = distinguishing(traits);
-    const differs = distinguishing(row.traits ? row.traits.split(" ") : []).join(" ") !== mine.join(" ");
+    // Only a disagreement counts: a detail one error shows and the other does not is no evidence.
+    const differs = conflicts(new Set(traits), new Set(row.traits ? row.traits.split(" ") : [])) > 0;
     const failedHere =
       row.failures > 0 &&
       (this.stmts.demotions.all(row.signature) as { template: string; names: string; traits: string }[]).some(
@@ -608,7 +611,8 @@ export class FixRegistry {
     let score = (1 - TUNING.coverage) * ((2 * shared) / (qNorm + eNorm)) + TUNING.coverage * (eNorm > 0 ? Math.min(1, shared / eNorm) : 0);
     const type = q.norm.error_type;
     if (entry.error_type !== type) score *= GENERIC_TYPE.test(entry.error_type) || GENERIC_TYPE.test(type) ? TUNING.otherGenericType : TUNING.otherType;
-    score *= TUNING.conflict ** conflicts(q.traits, entry.traits);
+    score *= TUNING.conflict ** conflicts(q.traits, entry.traits, HARD);
+    const originDiffers = conflicts(q.traits, entry.traits, ["origin"]) > 0;
     let match: FixMatch["match"] = "similar";
     let adaptation: FixMatch["adaptation"];
     let fix = entry.fix;
@@ -616,7 +620,7 @@ export class FixRegistry {
       // Same template, nothing distinguishing differs: the same problem, perhaps with other names.
       const a = entry.names.length ? adapt(entry.fix, entry.names, q.names) : undefined;
       const sameContext = !q.context || !entry.context || q.context === entry.context;
-      if (!a && sameContext) {
+      if (!a && sameContext && !originDiffers) {
         match = "exact";
         score = 1;
       } else {
@@ -627,6 +631,7 @@ export class FixRegistry {
         }
       }
     }
+    if (originDiffers) score *= TUNING.originConflict;
     const demoted = this.demotedFor(q, entry);
     if (demoted) {
       score *= TUNING.demoted;
@@ -710,9 +715,14 @@ export class FixRegistry {
   private put(entry: Entry): void {
     const old = this.bySignature.get(entry.signature);
     if (old) {
-      // Only the mutable fields can have changed: keep the indexes, swap the entry.
-      this.bySignature.set(entry.signature, entry);
-      return;
+      if (old.names.join("\n") !== entry.names.join("\n")) {
+        // Re-registered with other names: its name features changed, re-index it.
+        this.unput(entry.signature);
+      } else {
+        // Only the mutable fields can have changed: keep the indexes, swap the entry.
+        this.bySignature.set(entry.signature, entry);
+        return;
+      }
     }
     this.bySignature.set(entry.signature, entry);
     if (entry.structured) return;
@@ -801,7 +811,7 @@ export function errorTypeOf(text: string): string {
  */
 function sameProblem(query: ReadonlySet<string>, entry: ReadonlySet<string>): boolean {
   if (entry.size === 0) return true;
-  for (const fam of DISTINGUISHING) {
+  for (const fam of HARD) {
     const a = [...query].filter((t) => t.startsWith(`${fam}:`));
     const b = [...entry].filter((t) => t.startsWith(`${fam}:`));
     if (a.length === 0 || b.length === 0) continue;

@@ -16,6 +16,8 @@ import type { NormalizedError } from "./normalize.js";
 
 /** Families whose disagreement marks a different cause (see conflicts()). */
 export const DISTINGUISHING = ["shape", "origin", "op", "include", "rt"] as const;
+/** The families whose disagreement is certain (origin rests on a list of names: it is not). */
+export const HARD = ["shape", "op", "include", "rt"] as const;
 
 export interface Traits {
   /** Names masked in the headline, in order, as printed (quotes removed). */
@@ -79,6 +81,18 @@ function unquote(s: string): string {
   return (m ? m[1]! : t).trim();
 }
 
+/**
+ * library: a well-known library's name or symbol; other: a name that looks like the project's own
+ * (a dotted/nested module, a path, an identifier in snake_case or camelCase) that no library list
+ * knows. A plain word may also be a package no list knows: a disagreement on origin is weaker
+ * evidence than one on shape (score.ts: TUNING.originConflict).
+ */
+function originOf(name: string, shape: string): "library" | "other" | undefined {
+  if (shape === "text" || shape === "url" || shape === "relative" || shape === "absolute") return undefined;
+  if (isWellKnown(name)) return "library";
+  return "other";
+}
+
 const FILE_EXT = /\.(?:c|h|cc|cpp|hpp|py|js|mjs|cjs|ts|tsx|jsx|rs|go|java|class|rb|pl|pm|json|ya?ml|toml|csv|tsv|txt|md|sh|sql|db|sqlite|html?|css|xml|ini|cfg|conf|lock|log|env|sample|example|bak|tmp|gz|zip|tar|png|jpe?g|so|o|a|bin|exe|dll)$/i;
 
 /**
@@ -135,7 +149,8 @@ export function traitsOf(raw: string, norm: NormalizedError, context: string | u
     const shape = shapeOf(n);
     if (shape === "other") continue;
     out.add(`shape:${shape}`);
-    if (shape !== "text" && shape !== "url" && shape !== "relative" && shape !== "absolute") out.add(`origin:${isWellKnown(n) ? "library" : "other"}`);
+    const origin = originOf(n, shape);
+    if (origin) out.add(`origin:${origin}`);
   }
   for (const p of paths) {
     const shape = shapeOf(p);
@@ -210,9 +225,9 @@ const COMPATIBLE: Record<string, string> = { "shape:bare": "shape:path", "shape:
  * How many distinguishing families the two trait lists disagree on: both have traits of the family
  * and share none of them. (Absent on either side says nothing.)
  */
-export function conflicts(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+export function conflicts(a: ReadonlySet<string>, b: ReadonlySet<string>, families: readonly string[] = DISTINGUISHING): number {
   let n = 0;
-  for (const fam of DISTINGUISHING) {
+  for (const fam of families) {
     let inA = false;
     let inB = false;
     let shared = false;
