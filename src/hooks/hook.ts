@@ -165,11 +165,11 @@ export function describeFix(m: FixMatch): string {
     m.status === "candidate"
       ? "learned from one earlier session, not yet confirmed"
       : `strength ${m.strength.toFixed(2)}, ${m.successes} confirmed success${m.successes === 1 ? "" : "es"}`;
-  const how = m.match === "exact" ? "the same error (exact match)" : `a similar error (similar match, confidence ${m.score.toFixed(2)})`;
+  const how = m.match === "exact" ? `the same error [${m.error_type}] (exact match)` : `a similar error [${m.error_type}] (similar match, confidence ${m.score.toFixed(2)})`;
   const adapted = adaptationText(m);
   const demoted = m.demoted ? " It failed before on an error like this one." : "";
   const what = m.adaptation?.status === "adapted" ? "The fix, adapted to this error" : "What fixed it";
-  const head = `experience-mcp: ${how} [${m.error_type}] was resolved before (${trust}).${adapted ? ` It was ${adapted}.` : ""}${demoted} ${what}:\n`;
+  const head = `experience-mcp: ${how} was resolved before (${trust}).${adapted ? ` It was ${adapted}.` : ""}${demoted} ${what}:\n`;
   const tail = `\n(fix signature ${m.signature}; report_outcome tells experience-mcp whether it worked.)`;
   const room = Math.max(100, ANSWER_CHARS - head.length - tail.length);
   const fix = m.fix.length > room ? `${m.fix.slice(0, room - 1)}…` : m.fix;
