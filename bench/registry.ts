@@ -129,7 +129,8 @@ async function main(): Promise<void> {
 
     // Full path from a raw crash output: normalize, classify, hash, index.
     registry.register({ error: rawNodeCrash("computeTotal"), fix: "import the function, not the module object", context: "node" });
-    const raw = rawNodeCrash("sumItems");
+    // Same template and name (other frames, paths, lines): exact.
+    const raw = rawNodeCrash("computeTotal");
     emit(
       await measure(
         "registry.lookup_raw_exact",
@@ -138,6 +139,18 @@ async function main(): Promise<void> {
           if (registry.lookup(raw, { context: "node" })[0]?.match !== "exact") throw new Error("expected an exact match");
         },
         { unit: "us", warmup: 200, extra: { size: registry.size, input_chars: raw.length } },
+      ),
+    );
+    // Same template, another name: similar, with the names compared and the fix adapted.
+    const renamed = rawNodeCrash("sumItems");
+    emit(
+      await measure(
+        "registry.lookup_raw_renamed",
+        2_000,
+        () => {
+          if (registry.lookup(renamed, { context: "node" })[0]?.match !== "similar") throw new Error("expected a similar match");
+        },
+        { unit: "us", warmup: 200, extra: { size: registry.size, input_chars: renamed.length } },
       ),
     );
     // No exact template: the similar match over the feature index has to do the work.

@@ -136,7 +136,9 @@ test("harvest trails: triples, rows recalled by a similar screen, a candidate fi
 
   const registry = new FixRegistry(db);
   const found = registry.lookup("ls: cannot access 'other_dir': No such file or directory")[0];
-  assert.equal(found?.fix, "mkdir nonexistent_dir");
+  // the same error with another directory: the fix comes adapted to it (issue 10)
+  assert.equal(found?.fix, "mkdir other_dir");
+  assert.equal(found?.adaptation?.registered_fix, "mkdir nonexistent_dir");
   assert.equal(found?.status, "candidate");
 
   const again = await harvestTrails(db, { root });

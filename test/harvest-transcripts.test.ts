@@ -52,7 +52,9 @@ test("harvest finds failure→fix pairs in sessions and subagents, dry-runs, and
   assert.equal(first.pairs_stored, 2);
   const reg = new FixRegistry(db);
   const zod = reg.lookup("Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'chalk' imported from /srv/x/index.js")[0];
-  assert.equal(zod?.fix, "npm install zod");
+  // the same error for another package: the fix comes adapted to it (issue 10)
+  assert.equal(zod?.fix, "npm install chalk");
+  assert.equal(zod?.adaptation?.registered_fix, "npm install zod");
   assert.equal(zod?.status, "candidate");
 
   const again = harvest(db, { root });

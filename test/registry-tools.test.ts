@@ -18,17 +18,22 @@ test("register_fix → recall → report_outcome through MCP", async () => {
     assert.equal(reg.error_type, "TS2307");
     assert.equal(reg.template, "<loc>: error TS2307: Cannot find module <q> or its corresponding type declarations.");
 
-    const again = await c.ok<{ signature: string; status: string }>("register_fix", { error: TSC_2, fix: "npm i pg @types/pg", context: "tsc" });
-    assert.deepEqual(again, { ...again, signature: reg.signature, status: "reinforced" });
+    // The same error for another package of the same kind reinforces it…
+    const TSC_3 = TSC_1.replace("csv-parse", "xml-builder").replace("importer", "export");
+    const same = await c.ok<{ signature: string; status: string }>("register_fix", { error: TSC_3, fix: "npm i xml-builder", context: "tsc" });
+    assert.deepEqual(same, { ...same, signature: reg.signature, status: "reinforced" });
+    // …a well-known library's where the first was not (a project's?) stands beside it, a sibling.
+    const again = await c.ok<{ signature: string; status: string; sibling_of?: string }>("register_fix", { error: TSC_2, fix: "npm i pg @types/pg", context: "tsc" });
+    assert.deepEqual(again, { ...again, status: "sibling", sibling_of: reg.signature });
 
     const recalled = await c.ok<{ results: { kind: string; signature?: string; match?: string; fix?: string }[] }>("recall", { query: TSC_2, kinds: ["fix"] });
-    assert.equal(recalled.results[0]?.signature, reg.signature);
+    assert.equal(recalled.results[0]?.signature, again.signature);
     assert.equal(recalled.results[0]?.match, "exact");
     assert.equal(recalled.results[0]?.fix, "npm i pg @types/pg");
 
-    const ok = await c.ok<{ strength: number; successes: number; failures: number; pruned: boolean }>("report_outcome", { signature: reg.signature, success: true });
+    const ok = await c.ok<{ strength: number; successes: number; failures: number; pruned: boolean }>("report_outcome", { signature: again.signature, success: true });
     assert.deepEqual(ok, { strength: 1, successes: 1, failures: 0, pruned: false });
-    const bad = await c.ok<{ strength: number; failures: number }>("report_outcome", { signature: reg.signature, success: false });
+    const bad = await c.ok<{ strength: number; failures: number }>("report_outcome", { signature: again.signature, success: false });
     assert.equal(bad.failures, 1);
     assert.ok(Math.abs(bad.strength - 0.9) < 1e-9);
 
@@ -60,6 +65,8 @@ test("register_fix and report_outcome explain every caller mistake", async () =>
       ["report_outcome", { signature: "0123456789abcdef", success: true }, /recall/],
       ["report_outcome", { signature: "not-a-signature", success: true }, /16 lowercase hex/],
       ["report_outcome", { signature: "0123456789abcdef" }, /success/],
+      ["report_outcome", { id: 12, success: false, error: "boom" }, /error goes with a fix signature/],
+      ["report_outcome", { signature: "0123456789abcdef", success: false, error: "e".repeat(c.config.limits.maxTextChars + 1) }, /limit/],
     ];
     for (const [tool, args, message] of cases) {
       const r = await c.call(tool, args);
@@ -108,6 +115,39 @@ test("register_fix records the server's repository; recall scope=repo keeps only
     assert.ok(scoped.results.every((r) => r.fix !== "elsewhere"));
     const global = await c.ok<{ results: Array<{ fix: string }> }>("recall", { query: other, kinds: ["fix"] });
     assert.ok(global.results.some((r) => r.fix === "elsewhere"));
+  } finally {
+    await c.close();
+  }
+});
+
+test("recall through MCP: adapts a fix to new names, abstains from a near miss, learns from a failure (issue 10)", async () => {
+  const c = await connect();
+  try {
+    const leftPad = "node:internal/modules/cjs/loader:1228\n  throw err;\n  ^\n\nError: Cannot find module 'left-pad'\nRequire stack:\n- /home/ann/app/index.js\n    at Module._resolveFilename (node:internal/modules/cjs/loader:1225:15) {\n  code: 'MODULE_NOT_FOUND',\n  requireStack: [ '/home/ann/app/index.js' ]\n}\n\nNode.js v20.20.2\n";
+    const chalk = leftPad.replace(/left-pad/g, "chalk").replace(/\/ann\//g, "/bob/");
+    const relative = leftPad.replace(/left-pad/g, "./lib/routes");
+    const reg = await c.ok<{ signature: string }>("register_fix", { error: leftPad, fix: "npm install left-pad", context: "node" });
+    type Fix = { signature: string; match: string; score: number; fix: string; adaptation?: { status: string; registered_names: string[]; names: string[] } };
+    const adapted = await c.ok<{ results: Fix[] }>("recall", { query: chalk, kinds: ["fix"] });
+    assert.equal(adapted.results[0]?.match, "similar");
+    assert.equal(adapted.results[0]?.fix, "npm install chalk");
+    assert.deepEqual(adapted.results[0]?.adaptation, { status: "adapted", registered_names: ["left-pad"], names: ["chalk"], registered_fix: "npm install left-pad" });
+    const r = await c.call("recall", { query: chalk, kinds: ["fix"] });
+    assert.match(textOf(r), /similar, confidence 0\.\d\d; adapted from the same error with other names \('left-pad' → 'chalk'\)/);
+    // a relative path is the project's file, not a package: no fix, and the answer says why
+    const none = await c.call("recall", { query: relative, kinds: ["fix"] });
+    const structured = none.structuredContent as { results: unknown[]; abstained?: { nearest_signature: string; nearest_score: number; threshold: number } };
+    assert.deepEqual(structured.results, []);
+    assert.equal(structured.abstained?.nearest_signature, reg.signature);
+    assert.match(textOf(none), /No fix recalled: the nearest registered fix .* is too far/);
+    // a failure with the error it was tried on demotes the fix for errors like that one only
+    await c.ok("report_outcome", { signature: reg.signature, success: false, error: chalk });
+    const demoted = await c.ok<{ results: (Fix & { demoted?: boolean })[] }>("recall", { query: chalk.replace(/\/bob\//g, "/eve/"), kinds: ["fix"] });
+    assert.ok(!demoted.results.some((m) => m.signature === reg.signature && !m.demoted));
+    const still = await c.ok<{ results: Fix[] }>("recall", { query: leftPad.replace(/\/ann\//g, "/zed/"), kinds: ["fix"] });
+    assert.deepEqual([still.results[0]?.signature, still.results[0]?.match], [reg.signature, "exact"]);
+    const sibling = await c.ok<{ status: string; sibling_of?: string }>("register_fix", { error: chalk, fix: "use the vendored copy: require('./vendor/chalk')", context: "node" });
+    assert.deepEqual(sibling, { ...sibling, status: "sibling", sibling_of: reg.signature });
   } finally {
     await c.close();
   }

@@ -345,6 +345,24 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE tensor_versions ADD COLUMN model TEXT;
   `,
+  // 7 (issue 10): what tells look-alike errors apart is kept per fix — the names behind the masked
+  // placeholders and the distinguishing traits — a fix registered for a look-alike of another
+  // becomes its sibling, and a failure reported for an error demotes the fix for errors like it.
+  `
+  ALTER TABLE fixes ADD COLUMN names TEXT NOT NULL DEFAULT '';
+  ALTER TABLE fixes ADD COLUMN traits TEXT NOT NULL DEFAULT '';
+  ALTER TABLE fixes ADD COLUMN parent TEXT NOT NULL DEFAULT '';
+  CREATE TABLE fix_demotions (
+    id          INTEGER PRIMARY KEY,
+    signature   TEXT NOT NULL REFERENCES fixes (signature) ON DELETE CASCADE,
+    -- the error the fix failed on: its template, names (newline separated) and traits (space separated)
+    template    TEXT NOT NULL,
+    names       TEXT NOT NULL DEFAULT '',
+    traits      TEXT NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL
+  );
+  CREATE INDEX fix_demotions_by_signature ON fix_demotions (signature);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,14 +8,19 @@ import { read, writeSync } from "node:fs";
 import { relative } from "node:path";
 import { loadConfig } from "../config.js";
 import { openDatabase, type Db } from "../experience/db.js";
+import { adaptationText } from "../registry/describe.js";
 import { errorTypeOf, exactLookup, FixRegistry, type FixMatch } from "../registry/registry.js";
+import { TUNING } from "../registry/score.js";
 import { bootstrapContext, bootstrapTokens } from "./bootstrap.js";
 import { programOf, sameCommand, shapeOf } from "./command.js";
 import { PendingFailures, type Pending } from "./pending.js";
 import { repoOf } from "./repo.js";
 
-/** An approximate match at least this confident is shown; an exact one always is (the registry keeps look-alike problems below 0.5). */
-export const CONFIDENT_SCORE = 0.5;
+/**
+ * An approximate match at least this confident is shown; an exact one always is. Below it the hook
+ * says nothing: a wrong fix costs an agent more than none. (Calibrated: see docs/fix-recall.md.)
+ */
+export const CONFIDENT_SCORE = TUNING.recallMin;
 /** The most characters of context the failure answer adds. */
 const ANSWER_CHARS = 1500;
 /** Tools whose successful calls count as steps toward a fix. */
@@ -160,8 +165,11 @@ export function describeFix(m: FixMatch): string {
     m.status === "candidate"
       ? "learned from one earlier session, not yet confirmed"
       : `strength ${m.strength.toFixed(2)}, ${m.successes} confirmed success${m.successes === 1 ? "" : "es"}`;
-  const how = m.match === "exact" ? "the same error" : `a similar error (confidence ${m.score.toFixed(2)})`;
-  const head = `experience-mcp: ${how} [${m.error_type}] was resolved before (${trust}). What fixed it:\n`;
+  const how = m.match === "exact" ? `the same error [${m.error_type}] (exact match)` : `a similar error [${m.error_type}] (similar match, confidence ${m.score.toFixed(2)})`;
+  const adapted = adaptationText(m);
+  const demoted = m.demoted ? " It failed before on an error like this one." : "";
+  const what = m.adaptation?.status === "adapted" ? "The fix, adapted to this error" : "What fixed it";
+  const head = `experience-mcp: ${how} was resolved before (${trust}).${adapted ? ` It was ${adapted}.` : ""}${demoted} ${what}:\n`;
   const tail = `\n(fix signature ${m.signature}; report_outcome tells experience-mcp whether it worked.)`;
   const room = Math.max(100, ANSWER_CHARS - head.length - tail.length);
   const fix = m.fix.length > room ? `${m.fix.slice(0, room - 1)}…` : m.fix;

@@ -19,6 +19,8 @@ export interface NormalizedError {
   lines: string[];
   /** Every kept (non-noise) line, masked: what the error says once the noise is gone. */
   text: string;
+  /** The headline (and its continuation) as printed, prefix-stripped: the names' values live here. */
+  headRaw: string;
 }
 
 export const MAX_LINES = 4;
@@ -113,6 +115,8 @@ const MASKS: readonly Mask[] = [
   { re: /\b[A-Za-z]:\\[^\s:*?"<>|()]+/g, to: "<path>" },
   { re: new RegExp(String.raw`(?<![\w<>])(?:\.{1,2}\/)?[\w.@-]+(?:\/[\w.@-]+){2,}|(?<![\w<>])[\w.@-]+\/[\w.@-]*\.(?:${FILE_EXTENSIONS})\b`, "g"), to: "<path>" },
   { re: new RegExp(String.raw`(?<![\w<>/])[\w@-][\w.@-]*\.(?:${FILE_EXTENSIONS})\b|\b(?:${BARE_FILES})\b`, "g"), to: "<path>" },
+  // nested names (Perl/Rust/C++): JSON::XS, crate::utils, std::vector (issue 10: the module is a name)
+  { re: /(?<![\w<:])[A-Za-z_]\w*(?:::[A-Za-z_]\w*)+(?![\w:])/g, to: "<id>" },
   // code identifiers that cannot be English words: snake_case, dotted member chains (camelCase
   // is left alone: it is as often an API name, toBe or readFileSync, as a user's own name)
   { re: /(?<![\w<])[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b_[_a-z0-9]+\b/g, to: "<id>" },
@@ -346,11 +350,13 @@ export function normalizeError(raw: string): NormalizedError {
     diagnostics.push(l.masked);
   }
   const text = [...new Set(lines.map((l) => l.masked))].join("\n");
+  const headRaw = headline ? (continued ? `${headline.raw} ${next.raw}` : headline.raw) : "";
   return {
     error_type: classifyError(lines, head),
     template,
     lines: diagnostics,
     text,
+    headRaw,
   };
 }
 

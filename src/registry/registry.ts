@@ -14,7 +14,9 @@
 import type { Db } from "../experience/db.js";
 import { redactSecrets } from "../experience/redact.js";
 import { features, normalizeError, type NormalizedError } from "./normalize.js";
+import { adapt, featureSet, GENERIC_TYPE, TUNING, tuningState, weight } from "./score.js";
 import { rawSignature, SIGNATURE_RE, structuredKey, structuredSignature, type SignatureFields } from "./signature.js";
+import { conflicts, DISTINGUISHING, HARD, traitsOf } from "./traits.js";
 
 export const STRENGTH = {
   initial: 1.0,
@@ -28,8 +30,8 @@ export const STRENGTH = {
 } as const;
 
 export const DAY_MS = 86_400_000;
-/** A similar match scoring below this is not returned. */
-export const MIN_SIMILAR = 0.3;
+/** A similar match scoring below this is not returned at all (recall and the hook abstain below TUNING.recallMin). */
+export const MIN_SIMILAR = 0.2;
 /** The longest error sample kept in fix_history. */
 const SAMPLE_CHARS = 4000;
 
@@ -50,6 +52,15 @@ export interface FixMatch {
   status: FixStatus;
   /** The repository (git common dir) the fix was first learned in; "" when unknown. */
   repo: string;
+  /** The fix this one was registered next to, for a look-alike error (same signature, other traits). */
+  sibling_of?: string;
+  /**
+   * Same problem, other names: the registered error's names and this error's, and whether the fix
+   * (then `fix`, with `registered_fix` the original) was adapted to them.
+   */
+  adaptation?: { status: "adapted" | "unadapted" | "generic"; registered_names: string[]; names: string[]; registered_fix: string };
+  /** True when the fix was reported failing on an error at least as close to this one. */
+  demoted?: boolean;
 }
 
 export interface RegisterInput {
@@ -75,9 +86,11 @@ export interface LookupOptions {
 
 export interface RegisterResult {
   signature: string;
-  status: "created" | "reinforced";
+  status: "created" | "reinforced" | "sibling";
   error_type: string;
   template: string;
+  /** For a sibling: the signature of the fix it stands next to. */
+  sibling_of?: string;
 }
 
 export interface OutcomeResult {
@@ -151,6 +164,15 @@ interface Row {
   failures: number;
   occurrences: number;
   repo: string;
+  names: string;
+  traits: string;
+  parent: string;
+}
+
+/** An error a fix failed on (report_outcome with the error). */
+interface Demotion {
+  template: string;
+  key: Set<string>;
 }
 
 interface Entry {
@@ -168,19 +190,37 @@ interface Entry {
   successes: number;
   failures: number;
   repo: string;
+  names: string[];
+  traits: ReadonlySet<string>;
+  parent: string;
+  /** template, names and distinguishing traits: what the demotions are compared on. */
+  key: Set<string>;
+  demotions: Demotion[];
+  /** Sum of the feature weights, and the registry size it was computed at (IDF drifts slowly). */
+  norm: number;
+  normAt: number;
+  normVersion: number;
 }
 
-const COLUMNS = "signature, error_type, context, template, lines, fix, structured, status, strength, epoch, successes, failures, occurrences, repo";
+/** What the similar match knows about the error looked up. */
+interface Query {
+  norm: NormalizedError;
+  context: string | undefined;
+  names: string[];
+  traits: ReadonlySet<string>;
+  features: ReadonlySet<string>;
+  key: Set<string>;
+}
+
+const COLUMNS = "signature, error_type, context, template, lines, fix, structured, status, strength, epoch, successes, failures, occurrences, repo, names, traits, parent";
 
 // A feature shared by more than this share of the entries (and more than MIN_POSTING_CAP of
 // them) is too common to find candidates with: "error", "not", "cannot" would list everything.
 const POSTING_SHARE = 0.05;
 const MIN_POSTING_CAP = 64;
 const MAX_POSTING_CAP = 500;
-// How many candidates (most shared features first) get a full score.
-const MAX_CANDIDATES = 1000;
-// Error types that say nothing about the problem: a mismatch on them costs less.
-const GENERIC_TYPE = /^(?:error|exit \d+|fatal)$/;
+// How many candidates (most shared weight first) get a full score.
+const MAX_CANDIDATES = 300;
 
 export class FixRegistry {
   private readonly now: () => number;
@@ -190,6 +230,10 @@ export class FixRegistry {
   private readonly byTemplate = new Map<string, Set<string>>();
   /** feature → signatures, for the similar match. */
   private readonly postings = new Map<string, Set<string>>();
+  /** feature → how many raw errors have it: the IDF of the weights. */
+  private readonly df = new Map<string, number>();
+  /** How many raw (not structured) errors are indexed. */
+  private rawCount = 0;
   private readonly coherenceMs: number;
   private readonly nearType: string | undefined;
   private readonly oneShot: boolean;
@@ -221,11 +265,11 @@ export class FixRegistry {
       keys: db.prepare("SELECT signature FROM fixes").pluck(),
       get: db.prepare(`SELECT ${COLUMNS} FROM fixes WHERE signature = ?`),
       insert: db.prepare(
-        `INSERT INTO fixes (signature, error_type, context, template, lines, tokens, fix, structured, status, strength, epoch, repo, rev, created_at, updated_at)
-         VALUES (@signature, @error_type, @context, @template, @lines, @tokens, @fix, @structured, @status, @strength, @epoch, @repo, @rev, @now, @now)`,
+        `INSERT INTO fixes (signature, error_type, context, template, lines, tokens, fix, structured, status, strength, epoch, repo, names, traits, parent, rev, created_at, updated_at)
+         VALUES (@signature, @error_type, @context, @template, @lines, @tokens, @fix, @structured, @status, @strength, @epoch, @repo, @names, @traits, @parent, @rev, @now, @now)`,
       ),
       reinforce: db.prepare(
-        `UPDATE fixes SET fix = @fix, status = @status, strength = @strength, epoch = @epoch, occurrences = occurrences + 1, rev = @rev, updated_at = @now
+        `UPDATE fixes SET fix = @fix, names = @names, status = @status, strength = @strength, epoch = @epoch, occurrences = occurrences + 1, rev = @rev, updated_at = @now
          WHERE signature = @signature`,
       ),
       outcome: db.prepare(
@@ -235,6 +279,8 @@ export class FixRegistry {
       delete: db.prepare("DELETE FROM fixes WHERE signature = ?"),
       addHistory: db.prepare("INSERT INTO fix_history (signature, fix, sample, created_at) VALUES (?, ?, ?, ?)"),
       history: db.prepare("SELECT fix, sample, created_at FROM fix_history WHERE signature = ? ORDER BY id"),
+      demote: db.prepare("INSERT INTO fix_demotions (signature, template, names, traits, created_at) VALUES (?, ?, ?, ?, ?)"),
+      demotions: db.prepare("SELECT template, names, traits FROM fix_demotions WHERE signature = ? ORDER BY id"),
     };
     this.sync();
   }
@@ -262,6 +308,8 @@ export class FixRegistry {
     let template: string;
     let lines: string[] = [];
     let sample = "";
+    let names: string[] = [];
+    let traits: string[] = [];
     if (input.signatureFields) {
       const f = input.signatureFields;
       signature = structuredSignature(f);
@@ -278,6 +326,7 @@ export class FixRegistry {
       errorType = norm.error_type;
       template = norm.template;
       lines = norm.lines;
+      ({ names, traits } = traitsOf(sample, norm, context));
       signature = rawSignature(errorType, context, template);
       sample = sample.length > SAMPLE_CHARS ? sample.slice(0, SAMPLE_CHARS) : sample;
     } else {
@@ -287,8 +336,19 @@ export class FixRegistry {
     const now = this.now();
     const epoch = this.epoch();
 
+    let parent = "";
     const write = this.db.transaction((): Row & { created: boolean } => {
       let row = this.stmts.get.get(signature) as Row | undefined;
+      // A look-alike of the registered error (other distinguishing traits), or the error the
+      // registered fix failed on, with another fix: a sibling, told apart by what differs.
+      if (row && row.fix !== fix && !input.signatureFields) {
+        const sibling = this.siblingOf(row, template, names, traits);
+        if (sibling) {
+          parent = row.signature;
+          signature = sibling;
+          row = this.stmts.get.get(signature) as Row | undefined;
+        }
+      }
       if (row && decayStrength(row.strength, epoch - row.epoch) < STRENGTH.prune) {
         // Decayed away since it was last touched: it is gone; this registration starts afresh.
         this.stmts.delete.run(signature);
@@ -312,6 +372,9 @@ export class FixRegistry {
           failures: 0,
           occurrences: 1,
           repo: input.repo ?? "",
+          names: names.join("\n"),
+          traits: traits.join(" "),
+          parent,
         };
         this.stmts.insert.run({ ...created, tokens: features(lines).filter((f) => !f.includes(" ")).join(" "), rev, now });
         this.stmts.addHistory.run(signature, fix, sample, now);
@@ -322,17 +385,52 @@ export class FixRegistry {
       const status: FixStatus = wanted === "active" ? "active" : row.status;
       // The newest fix is the one shown; every earlier one stays in fix_history.
       if (row.fix !== fix) this.stmts.addHistory.run(signature, fix, sample, now);
-      this.stmts.reinforce.run({ signature, fix, status, strength, epoch, rev, now });
-      return { ...row, fix, status, strength, epoch, occurrences: row.occurrences + 1, created: false };
+      // The names are those of the error the shown fix was given for: its slots refer to them.
+      const rowNames = input.signatureFields ? row.names : names.join("\n");
+      this.stmts.reinforce.run({ signature, fix, names: rowNames, status, strength, epoch, rev, now });
+      return { ...row, fix, names: rowNames, status, strength, epoch, occurrences: row.occurrences + 1, created: false };
     });
     const row = write.immediate();
-    this.put(toEntry(row));
-    return { signature, status: row.created ? "created" : "reinforced", error_type: errorType, template };
+    this.put(this.toEntry(row));
+    const status = row.created ? (parent ? "sibling" : "created") : "reinforced";
+    return { signature, status, error_type: errorType, template, ...(parent ? { sibling_of: parent } : {}) };
   }
 
-  /** Success: +0.05 (cap 1), a candidate becomes active. Failure: −0.10. Below 0.01 the fix is deleted. */
-  reportOutcome(signature: string, success: boolean): OutcomeResult {
+  /**
+   * The signature a new fix for an error with this template takes next to `row` (same signature),
+   * or undefined when it replaces row's fix: when the distinguishing traits differ, or when the
+   * fix was reported failing on an error like this one, the two stand side by side.
+   */
+  private siblingOf(row: Row, template: string, names: string[], traits: string[]): string | undefined {
+    const mine = distinguishing(traits);
+    // Only a disagreement counts: a detail one error shows and the other does not is no evidence.
+    const differs = conflicts(new Set(traits), new Set(row.traits ? row.traits.split(" ") : [])) > 0;
+    const failedHere =
+      row.failures > 0 &&
+      (this.stmts.demotions.all(row.signature) as { template: string; names: string; traits: string }[]).some(
+        (d) => d.template === template && d.names === names.join("\n") && distinguishing(d.traits.split(" ")).join(" ") === mine.join(" "),
+      );
+    if (!differs && !failedHere) return undefined;
+    const key = failedHere ? `${mine.join(" ")}\u0000${names.join("\n")}` : mine.join(" ");
+    return rawSignature(row.error_type, row.context, `${template}\u0000${key}`);
+  }
+
+  /**
+   * Success: +0.05 (cap 1), a candidate becomes active. Failure: −0.10. Below 0.01 the fix is deleted.
+   * A failure with the error the fix was tried on also demotes the fix for errors like that one
+   * (at least as close to it as to the fix's own error), and a fix registered next for it becomes a sibling.
+   */
+  reportOutcome(signature: string, success: boolean, error?: string): OutcomeResult {
     const now = this.now();
+    let failedOn: { template: string; names: string; traits: string } | undefined;
+    if (!success && error !== undefined && error.trim() !== "") {
+      const sample = redactSecrets(error).text;
+      const norm = normalizeError(sample);
+      if (norm.template) {
+        const t = traitsOf(sample, norm, this.bySignature.get(signature)?.context);
+        failedOn = { template: norm.template, names: t.names.join("\n"), traits: t.traits.join(" ") };
+      }
+    }
     const epoch = this.epoch();
     type Outcome = { kind: "missing" } | { kind: "expired"; strength: number } | { kind: "ok"; row: Row; pruned: boolean };
     const write = this.db.transaction((): Outcome => {
@@ -358,6 +456,7 @@ export class FixRegistry {
       }
       const rev = this.stmts.bump.get("fixes_rev") as number;
       this.stmts.outcome.run({ ...next, rev, now });
+      if (failedOn) this.stmts.demote.run(signature, failedOn.template, failedOn.names, failedOn.traits, now);
       return { kind: "ok", row: next, pruned: false };
     });
     const result = write.immediate();
@@ -374,7 +473,7 @@ export class FixRegistry {
       );
     }
     if (result.pruned) this.unput(signature);
-    else this.put(toEntry(result.row));
+    else this.put(this.toEntry(result.row));
     const { strength, successes, failures } = result.row;
     return { strength: round(Math.max(0, strength)), successes, failures, pruned: result.pruned };
   }
@@ -409,11 +508,12 @@ export class FixRegistry {
       return m && inScope(m) ? [m] : [];
     }
     this.sync();
-    const norm = normalizeError(redactSecrets(text).text);
+    const sample = redactSecrets(text).text;
+    const norm = normalizeError(sample);
     if (!norm.template) return [];
-    if (!repo && options.scope !== "repo") return this.match(norm, options.context?.trim(), limit);
+    if (!repo && options.scope !== "repo") return this.match(norm, sample, options.context?.trim(), limit);
     // This repository's fixes first at equal confidence; a better match elsewhere still wins.
-    const all = this.match(norm, options.context?.trim(), options.scope === "repo" ? Number.MAX_SAFE_INTEGER : limit * 4).filter(inScope);
+    const all = this.match(norm, sample, options.context?.trim(), options.scope === "repo" ? Number.MAX_SAFE_INTEGER : limit * 4).filter(inScope);
     const here = (m: FixMatch) => (m.repo === repo ? 1 : 0);
     all.sort((a, b) => b.score - a.score || here(b) - here(a) || b.strength - a.strength || (a.signature < b.signature ? -1 : 1));
     return all.slice(0, limit);
@@ -433,102 +533,137 @@ export class FixRegistry {
     return this.stmts.history.all(signature) as HistoryEntry[];
   }
 
-  private match(norm: NormalizedError, context: string | undefined, limit: number): FixMatch[] {
+  private match(norm: NormalizedError, sample: string, context: string | undefined, limit: number): FixMatch[] {
     const epoch = this.epoch();
+    const t = traitsOf(sample, norm, context);
+    const q: Query = {
+      norm,
+      context,
+      names: t.names,
+      traits: new Set(t.traits),
+      features: featureSet(norm.lines, norm.error_type, t.traits, t.names),
+      key: keyOf(norm.template, t.names, t.traits),
+    };
+    const n = this.rawCount;
+    let qNorm = 0;
+    for (const f of q.features) qNorm += weight(f, this.df.get(f) ?? 0, n);
     const out: FixMatch[] = [];
-    const seen = new Set<string>();
-    const alive = (e: Entry) => decayStrength(e.strength, epoch - e.epoch);
-
-    // Exact: same error_type and template; with a context given, the same context too.
-    for (const sig of this.byTemplate.get(templateKey(norm.error_type, norm.template)) ?? []) {
-      const e = this.bySignature.get(sig);
-      if (!e || (context && e.context !== context)) continue;
-      const s = alive(e);
-      if (s < STRENGTH.prune) continue;
-      out.push(toMatch(e, "exact", 1, s));
-      seen.add(sig);
-    }
-
-    const query = new Set(features(norm.lines));
-    for (const { entry, score } of this.similar(query, norm.error_type, context)) {
-      if (seen.has(entry.signature)) continue;
-      const s = alive(entry);
-      if (s < STRENGTH.prune) continue;
-      out.push(toMatch(entry, "similar", round(score), s));
+    for (const [entry, shared] of this.candidates(q, n)) {
+      const strength = decayStrength(entry.strength, epoch - entry.epoch);
+      if (strength < STRENGTH.prune) continue;
+      const m = this.rate(q, qNorm, shared, entry, n, strength);
+      if (m && (m.match === "exact" || m.score >= MIN_SIMILAR)) out.push(m);
     }
     out.sort((a, b) => b.score - a.score || b.strength - a.strength || (a.signature < b.signature ? -1 : 1));
     return out.slice(0, limit);
   }
 
   /**
-   * Score the entries that share features with the query. Counting postings gives each
-   * candidate's overlap directly; features too common to list (posting over the cap) are checked
-   * on the candidates only.
+   * The entries worth scoring, each with the weight of the features it shares with the query.
+   * Indexed: summed from the postings; features too common to list (posting over the cap) are
+   * added on the best candidates only. One-shot: one pass over the loaded entries. Errors with the
+   * query's template are always candidates.
    */
-  private similar(query: ReadonlySet<string>, errorType: string, context: string | undefined): { entry: Entry; score: number }[] {
-    if (query.size === 0) return [];
-    if (this.oneShot) return this.similarByScan(query, errorType, context);
+  private candidates(q: Query, n: number): Map<Entry, number> {
+    const w = (f: string) => weight(f, this.df.get(f) ?? 0, n);
+    const result = new Map<Entry, number>();
+    if (this.oneShot) {
+      const qs = [...q.features].map((f) => [f, w(f)] as const);
+      for (const entry of this.bySignature.values()) {
+        if (entry.structured) continue;
+        let shared = 0;
+        for (const [f, wf] of qs) if (entry.features.has(f)) shared += wf;
+        if (shared > 0) result.set(entry, shared);
+      }
+      return result;
+    }
     const shared = new Map<string, number>();
     const common: string[] = [];
-    const cap = Math.min(MAX_POSTING_CAP, Math.max(MIN_POSTING_CAP, this.bySignature.size * POSTING_SHARE));
-    for (const f of query) {
+    const cap = Math.min(MAX_POSTING_CAP, Math.max(MIN_POSTING_CAP, this.rawCount * POSTING_SHARE));
+    for (const f of q.features) {
       const list = this.postings.get(f);
       if (!list) continue;
       if (list.size > cap) {
         common.push(f);
         continue;
       }
-      for (const sig of list) shared.set(sig, (shared.get(sig) ?? 0) + 1);
+      const wf = w(f);
+      for (const sig of list) shared.set(sig, (shared.get(sig) ?? 0) + wf);
     }
-    let candidates = [...shared];
-    if (candidates.length > MAX_CANDIDATES) candidates = candidates.sort((a, b) => b[1] - a[1]).slice(0, MAX_CANDIDATES);
-    const scored: { entry: Entry; score: number }[] = [];
-    for (const [sig, count] of candidates) {
+    for (const sig of this.byTemplate.get(templateKey(q.norm.error_type, q.norm.template)) ?? []) if (!shared.has(sig)) shared.set(sig, 0);
+    let list = [...shared];
+    if (list.length > MAX_CANDIDATES) list = list.sort((a, b) => b[1] - a[1]).slice(0, MAX_CANDIDATES);
+    const commonWeights = common.map((f) => [f, w(f)] as const);
+    for (const [sig, s] of list) {
       const entry = this.bySignature.get(sig);
       if (!entry) continue;
-      let inter = count;
-      for (const f of common) if (entry.features.has(f)) inter++;
-      const score = similarity(inter, query.size, errorType, context, entry);
-      if (score >= MIN_SIMILAR) scored.push({ entry, score });
+      let total = s;
+      for (const [f, wf] of commonWeights) if (entry.features.has(f)) total += wf;
+      result.set(entry, total);
     }
-    return scored;
+    return result;
   }
 
-  /**
-   * similar() without postings: one pass finds, per fix, the query features it has, and each
-   * feature's document frequency; then the same rule applies (a candidate shares a feature that is
-   * not too common; common ones count on candidates only). Beyond MAX_CANDIDATES, ties in shared
-   * count may be cut in another order than the indexed path's.
-   */
-  private similarByScan(query: ReadonlySet<string>, errorType: string, context: string | undefined): { entry: Entry; score: number }[] {
-    const cap = Math.min(MAX_POSTING_CAP, Math.max(MIN_POSTING_CAP, this.bySignature.size * POSTING_SHARE));
-    const df = new Map<string, number>();
-    const hits: { entry: Entry; has: string[] }[] = [];
-    const queryList = [...query];
-    for (const entry of this.bySignature.values()) {
-      if (entry.structured) continue;
-      let has: string[] | undefined;
-      for (const f of queryList) {
-        if (!entry.features.has(f)) continue;
-        (has ??= []).push(f);
-        df.set(f, (df.get(f) ?? 0) + 1);
+  /** How sure `entry` fits the query (see score.ts), as a match; undefined when it shares nothing. */
+  private rate(q: Query, qNorm: number, shared: number, entry: Entry, n: number, strength: number): FixMatch | undefined {
+    const eNorm = this.normOf(entry, n);
+    if (qNorm + eNorm <= 0) return undefined;
+    let score = (1 - TUNING.coverage) * ((2 * shared) / (qNorm + eNorm)) + TUNING.coverage * (eNorm > 0 ? Math.min(1, shared / eNorm) : 0);
+    const type = q.norm.error_type;
+    if (entry.error_type !== type) score *= GENERIC_TYPE.test(entry.error_type) || GENERIC_TYPE.test(type) ? TUNING.otherGenericType : TUNING.otherType;
+    score *= TUNING.conflict ** conflicts(q.traits, entry.traits, HARD);
+    const originDiffers = conflicts(q.traits, entry.traits, ["origin"]) > 0;
+    let match: FixMatch["match"] = "similar";
+    let adaptation: FixMatch["adaptation"];
+    let fix = entry.fix;
+    if (entry.error_type === type && entry.template === q.norm.template && sameProblem(q.traits, entry.traits)) {
+      // Same template, nothing distinguishing differs: the same problem, perhaps with other names.
+      const a = entry.names.length ? adapt(entry.fix, entry.names, q.names) : undefined;
+      const sameContext = !q.context || !entry.context || q.context === entry.context;
+      if (!a && sameContext && !originDiffers) {
+        match = "exact";
+        score = 1;
+      } else {
+        score = Math.max(score, TUNING.sameTemplate) * (a?.status === "unadapted" ? TUNING.unadapted : 1);
+        if (a) {
+          adaptation = { status: a.status, registered_names: entry.names, names: q.names, registered_fix: entry.fix };
+          fix = a.fix;
+        }
       }
-      if (has) hits.push({ entry, has });
     }
-    let candidates: { entry: Entry; count: number; inter: number }[] = [];
-    for (const { entry, has } of hits) {
-      const count = has.reduce((n, f) => n + ((df.get(f) ?? 0) > cap ? 0 : 1), 0);
-      if (count > 0) candidates.push({ entry, count, inter: has.length });
+    if (originDiffers) score *= TUNING.originConflict;
+    const demoted = this.demotedFor(q, entry);
+    if (demoted) {
+      score *= TUNING.demoted;
+      match = "similar";
     }
-    if (candidates.length > MAX_CANDIDATES) candidates = candidates.sort((a, b) => b.count - a.count).slice(0, MAX_CANDIDATES);
-    const scored: { entry: Entry; score: number }[] = [];
-    for (const { entry, inter } of candidates) {
-      const score = similarity(inter, query.size, errorType, context, entry);
-      if (score >= MIN_SIMILAR) scored.push({ entry, score });
-    }
-    return scored;
+    const m = toMatch(entry, match, round(Math.min(1, score)), strength);
+    m.fix = fix;
+    if (adaptation) m.adaptation = adaptation;
+    if (demoted) m.demoted = true;
+    return m;
   }
 
+  /** The fix failed on an error at least as close to the query as the fix's own error is. */
+  private demotedFor(q: Query, entry: Entry): boolean {
+    if (entry.demotions.length === 0) return false;
+    const own = jaccard(q.key, entry.key);
+    return entry.demotions.some((d) => {
+      const s = jaccard(q.key, d.key);
+      return s > 0 && s >= own;
+    });
+  }
+
+  /** Sum of an entry's feature weights, recomputed once the registry grew or shrank by 5 %. */
+  private normOf(entry: Entry, n: number): number {
+    if (entry.normAt > 0 && entry.normVersion === tuningState.version && Math.abs(entry.normAt - n) <= 0.05 * n) return entry.norm;
+    let sum = 0;
+    for (const f of entry.features) sum += weight(f, this.df.get(f) ?? 0, n);
+    entry.norm = sum;
+    entry.normAt = n;
+    entry.normVersion = tuningState.version;
+    return sum;
+  }
   // -------------------------------------------------------------------------------------------
   // in-memory index
 
@@ -556,7 +691,7 @@ export class FixRegistry {
       const deletes = Number(this.stmts.meta.get("fixes_deletes") ?? 0);
       if (rev === this.rev && deletes === this.deletes) return;
       const rows = this.nearType === undefined ? this.stmts.changed.iterate(this.rev) : this.stmts.changedNear.iterate(this.rev, this.nearType);
-      for (const row of rows as IterableIterator<Row>) this.put(toEntry(row));
+      for (const row of rows as IterableIterator<Row>) this.put(this.toEntry(row));
       if (deletes !== this.deletes) {
         const present = new Set(this.stmts.keys.all() as string[]);
         for (const sig of [...this.bySignature.keys()]) if (!present.has(sig)) this.unput(sig);
@@ -566,12 +701,28 @@ export class FixRegistry {
     })();
   };
 
+  /** toEntry, with the errors the fix failed on (only a fix with failures can have any). */
+  private toEntry(row: Row): Entry {
+    const e = toEntry(row);
+    if (row.failures > 0) {
+      for (const d of this.stmts.demotions.all(row.signature) as { template: string; names: string; traits: string }[]) {
+        e.demotions.push({ template: d.template, key: keyOf(d.template, d.names ? d.names.split("\n") : [], d.traits ? d.traits.split(" ") : []) });
+      }
+    }
+    return e;
+  }
+
   private put(entry: Entry): void {
     const old = this.bySignature.get(entry.signature);
     if (old) {
-      // Only the mutable fields can have changed: keep the indexes, swap the entry.
-      this.bySignature.set(entry.signature, entry);
-      return;
+      if (old.names.join("\n") !== entry.names.join("\n")) {
+        // Re-registered with other names: its name features changed, re-index it.
+        this.unput(entry.signature);
+      } else {
+        // Only the mutable fields can have changed: keep the indexes, swap the entry.
+        this.bySignature.set(entry.signature, entry);
+        return;
+      }
     }
     this.bySignature.set(entry.signature, entry);
     if (entry.structured) return;
@@ -579,6 +730,8 @@ export class FixRegistry {
     let set = this.byTemplate.get(key);
     if (!set) this.byTemplate.set(key, (set = new Set()));
     set.add(entry.signature);
+    this.rawCount++;
+    for (const f of entry.features) this.df.set(f, (this.df.get(f) ?? 0) + 1);
     if (this.oneShot) return;
     for (const f of entry.features) {
       let list = this.postings.get(f);
@@ -591,6 +744,13 @@ export class FixRegistry {
     const entry = this.bySignature.get(signature);
     if (!entry) return;
     this.bySignature.delete(signature);
+    if (entry.structured) return;
+    this.rawCount--;
+    for (const f of entry.features) {
+      const d = (this.df.get(f) ?? 0) - 1;
+      if (d > 0) this.df.set(f, d);
+      else this.df.delete(f);
+    }
     const key = templateKey(entry.error_type, entry.template);
     const set = this.byTemplate.get(key);
     set?.delete(signature);
@@ -612,19 +772,28 @@ export class FixRegistry {
 export function exactLookup(db: Db, text: string, options: { repo?: string; limit?: number; now?: number; epochMs?: number } = {}): FixMatch | undefined {
   const trimmed = text.trim();
   if (SIGNATURE_RE.test(trimmed)) return undefined;
-  const norm = normalizeError(redactSecrets(text).text);
+  const sample = redactSecrets(text).text;
+  const norm = normalizeError(sample);
   if (!norm.template) return undefined;
   const epoch = Math.floor((options.now ?? Date.now()) / (options.epochMs ?? DAY_MS));
   const rows = db.prepare(`SELECT ${COLUMNS} FROM fixes WHERE error_type = ? AND template = ? AND structured = 0`).all(norm.error_type, norm.template) as Row[];
   const limit = Math.max(1, options.limit ?? 5);
   // lookup() ranks at most limit·4 matches by repository: with more exact ones, let it decide.
   if (rows.length === 0 || rows.length > limit * 4) return undefined;
+  // A fix that failed somewhere may be demoted for this error: only the full lookup can tell.
+  if (rows.some((r) => r.failures > 0)) return undefined;
+  const t = traitsOf(sample, norm, undefined);
+  const traits = new Set(t.traits);
+  const names = t.names.join("\n");
   const repo = options.repo ?? "";
   const here = (m: FixMatch) => (repo && m.repo === repo ? 1 : 0);
   const alive: FixMatch[] = [];
   for (const row of rows) {
+    const e = toEntry({ ...row, lines: "" });
+    // Exact only when nothing distinguishing differs and the names are the same.
+    if (!sameProblem(traits, e.traits) || (e.names.length > 0 && row.names !== names)) continue;
     const s = decayStrength(row.strength, epoch - row.epoch);
-    if (s >= STRENGTH.prune) alive.push(toMatch(toEntry({ ...row, lines: "" }), "exact", 1, s));
+    if (s >= STRENGTH.prune) alive.push(toMatch(e, "exact", 1, s));
   }
   alive.sort((a, b) => here(b) - here(a) || b.strength - a.strength || (a.signature < b.signature ? -1 : 1));
   return alive[0];
@@ -635,22 +804,37 @@ export function errorTypeOf(text: string): string {
   return normalizeError(redactSecrets(text).text).error_type;
 }
 
-/** Confidence that `entry` is the same problem as the query (0..1). */
 /**
- * Confidence (0..1) that `entry` is the problem the query describes, from the number of features
- * they share: the mean of the Jaccard overlap and of how much of the registered error the query
- * contains, discounted for a different error_type (look-alike problems usually differ there) and
- * for a different context.
+ * Nothing distinguishing differs between the two errors: for each distinguishing family that both
+ * have, the same traits (the tool/runtime: at least one in common). Rows registered before traits
+ * were kept have none: they match on the template alone, as they did.
  */
-function similarity(inter: number, querySize: number, errorType: string, context: string | undefined, entry: Entry): number {
-  const size = entry.features.size;
-  if (inter === 0 || size === 0) return 0;
-  const jaccard = inter / (querySize + size - inter);
-  const covered = inter / size;
-  let score = (jaccard + covered) / 2;
-  if (entry.error_type !== errorType) score *= GENERIC_TYPE.test(entry.error_type) || GENERIC_TYPE.test(errorType) ? 0.75 : 0.5;
-  if (context && entry.context && entry.context !== context) score *= 0.85;
-  return score;
+function sameProblem(query: ReadonlySet<string>, entry: ReadonlySet<string>): boolean {
+  if (entry.size === 0) return true;
+  for (const fam of HARD) {
+    const a = [...query].filter((t) => t.startsWith(`${fam}:`));
+    const b = [...entry].filter((t) => t.startsWith(`${fam}:`));
+    if (a.length === 0 || b.length === 0) continue;
+    if (fam === "rt" ? !a.some((t) => entry.has(t)) : a.length !== b.length || !a.every((t) => entry.has(t))) return false;
+  }
+  return true;
+}
+
+/** The distinguishing traits of a trait list, sorted. */
+function distinguishing(traits: readonly string[]): string[] {
+  return traits.filter((t) => DISTINGUISHING.some((f) => t.startsWith(`${f}:`))).sort();
+}
+
+/** What tells two errors of one template apart: the template, the names, the distinguishing traits. */
+function keyOf(template: string, names: readonly string[], traits: readonly string[]): Set<string> {
+  return new Set([`tpl:${template}`, ...names.map((n) => `name:${n}`), ...distinguishing(traits)]);
+}
+
+function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+  let inter = 0;
+  for (const x of a) if (b.has(x)) inter++;
+  const union = a.size + b.size - inter;
+  return union === 0 ? 0 : inter / union;
 }
 
 /** Milliseconds on a monotonic clock. Not performance.now(): its first use loads perf_hooks, a few ms of the hook process's start. */
@@ -665,13 +849,15 @@ function templateKey(errorType: string, template: string): string {
 
 function toEntry(row: Row): Entry {
   const lines = row.lines ? row.lines.split("\n") : [];
+  const names = row.names ? row.names.split("\n") : [];
+  const traits = row.traits ? row.traits.split(" ") : [];
   return {
     signature: row.signature,
     error_type: row.error_type,
     context: row.context,
     template: row.template,
     lines,
-    features: new Set(row.structured ? [] : features(lines)),
+    features: row.structured ? new Set() : featureSet(lines, row.error_type, traits, names),
     fix: row.fix,
     structured: row.structured === 1,
     status: row.status,
@@ -680,6 +866,14 @@ function toEntry(row: Row): Entry {
     successes: row.successes,
     failures: row.failures,
     repo: row.repo ?? "",
+    names,
+    traits: new Set(traits),
+    parent: row.parent ?? "",
+    key: keyOf(row.template, names, traits),
+    demotions: [],
+    norm: 0,
+    normAt: 0,
+    normVersion: 0,
   };
 }
 
@@ -697,6 +891,7 @@ function toMatch(e: Entry, match: FixMatch["match"], score: number, strength: nu
     context: e.context,
     status: e.status,
     repo: e.repo,
+    ...(e.parent ? { sibling_of: e.parent } : {}),
   };
 }
 

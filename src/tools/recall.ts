@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { boundedText } from "./bounded.js";
 import { tensorNameSchema } from "../names.js";
+import { describeConfidence } from "../registry/describe.js";
+import { TUNING } from "../registry/score.js";
 import { defineTool, UserError } from "./tool.js";
 
 const experienceResult = z.object({
@@ -26,6 +28,17 @@ const fixResult = z.object({
   strength: z.number(),
   successes: z.number().int(),
   failures: z.number().int(),
+  adaptation: z
+    .object({
+      status: z.enum(["adapted", "unadapted", "generic"]),
+      registered_names: z.array(z.string()),
+      names: z.array(z.string()),
+      registered_fix: z.string(),
+    })
+    .optional()
+    .describe("The fix was registered for the same error with other names: adapted (rewritten for these names), unadapted (it names something of the old name that cannot be rewritten: check it applies) or generic (it names neither: used as is)"),
+  sibling_of: z.string().optional().describe("This fix stands next to the look-alike error's fix with that signature"),
+  demoted: z.boolean().optional().describe("It failed before on an error like this one"),
 });
 
 type Result = z.infer<typeof experienceResult> | z.infer<typeof fixResult>;
@@ -73,6 +86,10 @@ export const recall = defineTool({
   },
   outputSchema: {
     results: z.array(z.discriminatedUnion("kind", [experienceResult, fixResult])),
+    abstained: z
+      .object({ nearest_signature: z.string(), nearest_score: z.number(), threshold: z.number() })
+      .optional()
+      .describe("Registered fixes came near but none reached the confidence needed to be recalled"),
     took_ms: z.number(),
   },
   handle(args, { config, services }) {
@@ -83,8 +100,13 @@ export const recall = defineTool({
     const results: Result[] = [];
     // The repository is the server's working directory's (clients start it in the project).
     const repo = services.repo;
+    let abstained: { nearest_signature: string; nearest_score: number; threshold: number } | undefined;
     if (args.kinds.includes("fix")) {
-      for (const m of services.registry.lookup(args.query, { limit: args.k, repo, scope: args.scope })) {
+      const matches = services.registry.lookup(args.query, { limit: args.k, repo, scope: args.scope });
+      // Below the calibrated confidence a fix is more likely wrong than right: recall none.
+      const sure = matches.filter((m) => m.match === "exact" || m.score >= TUNING.recallMin);
+      if (sure.length === 0 && matches[0]) abstained = { nearest_signature: matches[0].signature, nearest_score: matches[0].score, threshold: TUNING.recallMin };
+      for (const m of sure) {
         results.push({
           kind: "fix",
           signature: m.signature,
@@ -95,6 +117,9 @@ export const recall = defineTool({
           strength: m.strength,
           successes: m.successes,
           failures: m.failures,
+          ...(m.adaptation ? { adaptation: m.adaptation } : {}),
+          ...(m.sibling_of ? { sibling_of: m.sibling_of } : {}),
+          ...(m.demoted ? { demoted: true } : {}),
         });
       }
     }
@@ -110,12 +135,17 @@ export const recall = defineTool({
     const took_ms = Math.round((performance.now() - started) * 1000) / 1000;
     const lines = fitted.map((r, i) =>
       r.kind === "fix"
-        ? `${i + 1}. fix ${r.signature} (${r.match}, ${r.score.toFixed(2)}, ${r.error_type}): ${r.fix}`
+        ? `${i + 1}. fix ${r.signature} (${describeConfidence(r)}, ${r.error_type}): ${r.fix}`
         : `${i + 1}. row ${r.id} [${r.tensor}] ${r.score.toFixed(2)}: ${r.key} → ${r.value}`,
     );
+    if (abstained) {
+      lines.push(
+        `No fix recalled: the nearest registered fix (${abstained.nearest_signature}, confidence ${abstained.nearest_score.toFixed(2)}) is too far from this error (below ${abstained.threshold}); a wrong fix costs more than none.`,
+      );
+    }
     return {
-      structured: { results: fitted, took_ms },
-      text: fitted.length ? lines.join("\n") : "Nothing recalled for this query.",
+      structured: { results: fitted, ...(abstained ? { abstained } : {}), took_ms },
+      text: lines.length ? lines.join("\n") : "Nothing recalled for this query.",
     };
   },
 });

@@ -28,7 +28,10 @@ export const registerFix = defineTool({
   },
   outputSchema: {
     signature: z.string().describe("16 hex characters; use it with report_outcome and forget"),
-    status: z.enum(["created", "reinforced"]).describe("reinforced when this signature was already registered"),
+    status: z
+      .enum(["created", "reinforced", "sibling"])
+      .describe("reinforced when this signature was already registered; sibling when a look-alike error (same signature, other distinguishing details) holds another fix"),
+    sibling_of: z.string().optional().describe("For a sibling: the signature of the look-alike's fix"),
     error_type: z.string().describe("The error's kind, e.g. TS2307, ENOENT, KeyError, exit 2"),
     template: z.string().describe("The error's headline with its variable parts masked"),
   },
@@ -63,7 +66,10 @@ export const registerFix = defineTool({
     }
     return {
       structured: result,
-      text: `${result.status === "created" ? "Registered" : "Reinforced"} fix ${result.signature} (${result.error_type}): ${result.template}`,
+      text:
+        result.status === "sibling"
+          ? `Registered fix ${result.signature} (${result.error_type}) next to ${result.sibling_of}, the fix of a look-alike error: what differs between the two errors decides which is recalled. ${result.template}`
+          : `${result.status === "created" ? "Registered" : "Reinforced"} fix ${result.signature} (${result.error_type}): ${result.template}`,
     };
   },
 });

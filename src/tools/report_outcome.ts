@@ -8,7 +8,7 @@ export const reportOutcome = defineTool({
   description:
     "After trying a fix (by signature) or an experience row (by id) that recall returned, say whether it worked: success " +
     "strengthens it (+0.05, and a candidate fix becomes active), failure weakens it (-0.10). Below strength 0.01 it is " +
-    "deleted. Unused fixes also decay daily.",
+    "deleted. Unused fixes also decay daily. With a failure, pass the error it was tried on: the fix is then demoted for errors like it.",
   toolset: "memory",
   kind: "write",
   inputSchema: {
@@ -19,6 +19,10 @@ export const reportOutcome = defineTool({
       .describe("Signature of the fix that was tried (from recall or register_fix)"),
     id: z.number().int().positive().optional().describe("Id of the experience row that was tried (from recall or remember)"),
     success: z.boolean().describe("true if the fix resolved the error, false if it did not"),
+    error: z
+      .string()
+      .optional()
+      .describe("For a fix that failed: the error output it was tried on. The fix is then demoted for errors like this one, and a fix registered next for it stands beside it"),
   },
   outputSchema: {
     strength: z.number().describe("Strength after this outcome, 0..1"),
@@ -26,11 +30,12 @@ export const reportOutcome = defineTool({
     failures: z.number().int(),
     pruned: z.boolean().describe("true when the strength fell below 0.01 and the fix or row was deleted"),
   },
-  handle(args, { services }) {
+  handle(args, { config, services }) {
     if (args.signature && args.id !== undefined) {
       throw new UserError("Give either signature (a fix) or id (an experience row), not both.");
     }
     if (!args.signature) {
+      if (args.error !== undefined && args.id !== undefined) throw new UserError("error goes with a fix signature, not with an experience row id: drop it.");
       if (args.id === undefined) {
         throw new UserError("Give signature (the 16-hex signature of a fix) or id (an experience row id); recall shows both.");
       }
@@ -42,7 +47,10 @@ export const reportOutcome = defineTool({
       return { structured: r, text };
     }
     try {
-      const r = services.registry.reportOutcome(args.signature, args.success);
+      if (args.error !== undefined && args.error.length > config.limits.maxTextChars) {
+        throw new UserError(`error is ${args.error.length} characters; the limit is ${config.limits.maxTextChars}. Pass the part of the output that shows the error.`);
+      }
+      const r = services.registry.reportOutcome(args.signature, args.success, args.error);
       const text = r.pruned
         ? `Fix ${args.signature} fell below the minimum strength and was deleted.`
         : `Fix ${args.signature}: strength ${r.strength.toFixed(3)} (${r.successes} successes, ${r.failures} failures).`;
