@@ -75,11 +75,34 @@ function isQuoted(match: RegExpExecArray): boolean {
   return g !== undefined && (g.secretDq !== undefined || g.secretSq !== undefined || g.secretBq !== undefined);
 }
 
+/** Offset where a bare env-style value ends: the next whitespace or quote ('&', ';' and '#' belong to it). */
+function envValueEnd(text: string, end: number): number {
+  let i = end;
+  while (i < text.length && !/[\s"'\x60]/.test(text[i]!)) i++;
+  return i;
+}
+
+/**
+ * A `NAME=value` written the way env files and shells write it: the name has no lowercase letter
+ * (DB_PASSWORD=) or starts its line (a .env line). There the value runs to the next whitespace,
+ * so `Tr0ub4dor&3horse` loses its `&3horse` too; in a query string (`?token=a&b=c`) '&' ends it.
+ */
+function isEnvStyle(match: RegExpExecArray, text: string): boolean {
+  if ((match.groups?.sep ?? "=").trim() !== "=" || isQuoted(match)) return false;
+  let start = match.index;
+  while (start > 0 && /[A-Za-z0-9_]/.test(text[start - 1]!)) start--;
+  const name = text.slice(start, match.index + match[0].indexOf("="));
+  if (!/[a-z]/.test(name)) return true;
+  const lineStart = Math.max(text.lastIndexOf("\n", start - 1), text.lastIndexOf("\r", start - 1)) + 1;
+  return /^[ \t]*(?:export[ \t]+)?$/.test(text.slice(lineStart, start));
+}
+
 /** Review for `key = value` style matches. */
 function reviewAssignment(secret: string, match: RegExpExecArray, text: string, end: number): number | undefined {
   if (PLACEHOLDER.test(secret)) return undefined;
   if (isQuoted(match)) return end;
   if (CODE_VALUE.test(secret)) return undefined;
+  if (isEnvStyle(match, text)) return envValueEnd(text, end);
   const sep = match.groups?.sep ?? "";
   if (sep.includes(":") && !sep.includes(":=")) {
     // `key: value` is also how prose and type annotations look; only trust it when the value is
@@ -92,10 +115,9 @@ function reviewAssignment(secret: string, match: RegExpExecArray, text: string, 
   return end;
 }
 
-// Name segments that mark an environment variable as holding a secret.
+// Name parts that mark a variable, key or flag as holding a secret (DB_PASS, apiKey, --client-secret).
 const SECRET_SEGMENTS = new Set([
   "TOKEN",
-  "TOKENS",
   "SECRET",
   "SECRETS",
   "PASSWORD",
@@ -106,14 +128,56 @@ const SECRET_SEGMENTS = new Set([
   "APIKEY",
   "CREDENTIAL",
   "CREDENTIALS",
+  "CREDS",
+]);
+// Only with another part before them: PWD alone is the working directory.
+const QUALIFIED_SEGMENTS = new Set(["PWD", "PW"]);
+// A last part that makes the name describe a secret rather than hold one: PASSWORD_MIN_LENGTH,
+// TOKEN_URL, SECRET_NAME, API_KEY_ID, token_type.
+const DESCRIBING_SEGMENTS = new Set([
+  "LENGTH", "LEN", "MIN", "MAX", "COUNT", "FILE", "PATH", "DIR", "ENV", "VAR", "NAME", "SOCK", "SOCKET", "TTL",
+  "EXPIRY", "EXPIRES", "EXPIRATION", "TIMEOUT", "TYPE", "PROMPT", "HEADER", "FIELD", "POLICY", "RESET",
+  "REQUIRED", "ENABLED", "ALGORITHM", "ALG", "AGE", "LIFETIME", "URL", "URI", "ENDPOINT", "HOST", "PORT",
+  "USER", "USERNAME", "LOGIN", "EMAIL", "HINT", "STRENGTH", "RULES", "PATTERN", "SIZE", "BITS", "VERSION",
+  "MODE", "FORMAT", "KIND", "REF", "LIMIT", "USAGE", "STORE", "PROVIDER", "MANAGER", "LABEL",
+]);
+// FOO_KEY holds a secret, except these kinds of key, which are names or public halves.
+const PLAIN_KEY_KINDS = new Set([
+  "PUBLIC", "PRIMARY", "FOREIGN", "SORT", "PARTITION", "CACHE", "IDEMPOTENCY", "ROUTING", "ROW", "RANGE",
+  "SHARD", "UNIQUE", "MAP", "HOT", "LOOKUP", "GROUP", "OBJECT", "DEDUP", "MESSAGE", "TRANSLATION", "I18N",
+  "HASH", "INDEX", "COMPOSITE", "NATURAL", "SURROGATE", "DISTRIBUTION", "CLUSTER", "SEARCH", "KEYBOARD",
 ]);
 
-function isSecretEnvName(name: string): boolean {
-  const segments = name.toUpperCase().split("_").filter((s) => s.length > 0);
-  if (segments.some((s) => SECRET_SEGMENTS.has(s))) return true;
-  // FOO_KEY, OPENAI_API_KEY, but not a lone KEY or KEYMAP.
-  return segments.length > 1 && segments[segments.length - 1] === "KEY";
+/** DB_PASSWORD, dbPassword, client-secret -> their upper-case parts. */
+function nameSegments(name: string): string[] {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .flatMap((part) => part.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+/g) ?? [])
+    .map((s) => s.toUpperCase());
 }
+
+/**
+ * Whether a variable, key or flag name says its value is a secret: a part such as TOKEN, SECRET,
+ * PASSWORD, PASS, CREDENTIALS (PWD, PW and AUTH only after another part), a FOO_KEY / AccountKey
+ * that is not a plain kind of key, or a fused name such as PGPASSWORD or DBPASS; unless its last
+ * part only describes the secret (PASSWORD_MIN_LENGTH, TOKEN_URL).
+ */
+export function isSecretName(name: string): boolean {
+  const segments = nameSegments(name);
+  if (segments.length === 0) return false;
+  const last = segments[segments.length - 1]!;
+  if (DESCRIBING_SEGMENTS.has(last)) return false;
+  if (segments.some((s, i) => SECRET_SEGMENTS.has(s) || (i > 0 && QUALIFIED_SEGMENTS.has(s)))) return true;
+  // BASIC_AUTH=user:pass, PROXY_AUTH; not AUTH alone (a switch) nor SSH_AUTH_SOCK.
+  if (last === "AUTH" && segments.length > 1) return true;
+  if (last === "KEY" && segments.length > 1 && !PLAIN_KEY_KINDS.has(segments[segments.length - 2]!)) return true;
+  const fused = name.toUpperCase().replace(/[^A-Z0-9]/g, "");
+  if (/PASSWORD|PASSWD|SECRET|APIKEY/.test(fused)) return true;
+  // DBPASS, MYSQLPWD, GHTOKEN; not BYPASS, COMPASS, OLDPWD.
+  return /[A-Z0-9]{2,}(?:PASS|PWD|TOKEN)$/.test(fused) && !/(?:BYPASS|COMPASS|SURPASS|OLDPWD)$/.test(fused);
+}
+
+const isSecretEnvName = isSecretName;
 
 // Bare (unquoted) value: stops at whitespace, quotes and the usual delimiters of code and URLs.
 const BARE = String.raw`(?<secretBare>[^\s"'\x60,;&)\]}]+)`;
@@ -153,8 +217,9 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
     regex: /\bsk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{32,}(?![A-Za-z0-9_-]))/dg,
   },
   {
+    // Bot/user/app tokens (xoxb-, xoxp-, ...), app-level tokens (xapp-) and refresh tokens (xoxe.xoxp-).
     name: "slack-token",
-    regex: /\bxox[abposre]-[A-Za-z0-9-]{10,}/dg,
+    regex: /\b(?:xox[abposre](?:\.xox[a-z])?|xapp)-[A-Za-z0-9-]{10,}/dg,
   },
   {
     // The path after /services/ is the credential; keep the host so the text still says "Slack".
@@ -164,6 +229,28 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
   {
     name: "stripe-key",
     regex: /\b(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})(?![A-Za-z0-9])/dg,
+  },
+  {
+    name: "sendgrid-api-key",
+    regex: /\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{24,64}(?![A-Za-z0-9_-])/dg,
+  },
+  {
+    // Tokens whose vendor prefix says what they are: DigitalOcean (dop_v1_, doo_v1_, dor_v1_),
+    // Shopify, Square, Databricks, Doppler, Grafana, PlanetScale, Linear, Notion, Atlassian,
+    // Figma, RubyGems, HashiCorp Vault, age secret keys, Sentry, Google OAuth access tokens.
+    name: "vendor-token",
+    regex:
+      /\b(?:do[por]_v1_[a-f0-9]{64}|shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}|sq0(?:atp|csp)-[0-9A-Za-z_-]{22,}|dapi[a-f0-9]{32}(?:-\d)?|dp\.(?:pt|st|sa|ct)\.[A-Za-z0-9]{40,}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/=]{32,}|pscale_(?:pw|tkn|oauth)_[A-Za-z0-9_.-]{32,}|lin_(?:api|oauth)_[A-Za-z0-9]{40}|ntn_[A-Za-z0-9]{40,}|secret_[A-Za-z0-9]{43}|ATATT3[A-Za-z0-9_=-]{50,}|figd_[A-Za-z0-9_-]{40,}|rubygems_[a-f0-9]{48}|hv[sbr]\.[A-Za-z0-9_-]{24,}|AGE-SECRET-KEY-1[0-9A-Z]{58}|sntr[ysu]_[A-Za-z0-9_=+/-]{40,}|ya29\.[0-9A-Za-z_-]{20,})(?![A-Za-z0-9_-])/dg,
+  },
+  {
+    // Telegram bot tokens: <bot id>:<35 characters>.
+    name: "telegram-bot-token",
+    regex: /\b\d{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/dg,
+  },
+  {
+    // Azure storage/service-bus connection strings and SAS URLs: the key is what follows the name.
+    name: "azure-key",
+    regex: /\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|sig)=(?<secret>[A-Za-z0-9+/%=_-]{16,})/dg,
   },
   {
     name: "google-api-key",
@@ -219,18 +306,18 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
       String.raw`(?:\b(?:export|set|setx|env|arg)[ \t]+|\$env:)(?<name>[A-Za-z_][A-Za-z0-9_]{0,79})[ \t]*=[ \t]*(?:${DQ}|${SQ}|${BARE})`,
       "dgi",
     ),
-    review: (secret, match, _t, end) =>
-      isSecretEnvName(match.groups?.name ?? "") && !PLACEHOLDER.test(secret) ? end : undefined,
+    review: (secret, match, text, end) =>
+      isSecretEnvName(match.groups?.name ?? "") && !PLACEHOLDER.test(secret) ? (isQuoted(match) ? end : envValueEnd(text, end)) : undefined,
   },
   {
     // --password hunter2, --token=abc, --api-key "...".
     name: "cli-secret-flag",
     regex: new RegExp(
-      String.raw`(?<![\w-])--(?:password|passwd|passphrase|token|api-?key|secret|client-secret|access-token|auth-token)(?<sep>=|[ \t]+)(?!-)(?:${DQ}|${SQ}|${BARE})`,
-      "dgi",
+      String.raw`(?<![\w-])--(?<name>[A-Za-z][A-Za-z0-9-]{0,63})(?<sep>=|[ \t]+)(?!-)(?:${DQ}|${SQ}|${BARE})`,
+      "dg",
     ),
     review: (secret, match, _t, end) => {
-      if (PLACEHOLDER.test(secret)) return undefined;
+      if (!isSecretName(match.groups?.name ?? "") || PLACEHOLDER.test(secret)) return undefined;
       // With a space, "--token to pass a token" is help text; want a digit or symbol, or length.
       const spaced = match.groups?.sep !== "=";
       const wordy = !isQuoted(match) && !/[^A-Za-z]/.test(secret) && secret.length < 16;
@@ -248,6 +335,28 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
     review: (_s, match, _t, end) => (match.groups?.secret === undefined ? undefined : end),
   },
   {
+    // Passwords in the command lines of tools that take them as short options: mysql -pPASS (the
+    // value sticks to -p; -P is the port), sshpass -p PASS, redis-cli -a PASS, docker login -p PASS.
+    // Like curl-user, the scan to the option never fails, so a line is consumed once.
+    name: "cli-password-option",
+    regex: new RegExp(
+      String.raw`\b(?<tool>mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|mariadb-dump|sshpass|redis-cli|(?:docker|podman|buildah|helm|skopeo)[ \t]+(?:registry[ \t]+)?login)(?![\w-])(?:[^\r\n \t]|[ \t](?!-[pa]))*(?:[ \t]-(?<opt>[pa])(?<gap>[ \t]*)(?:${DQ}|${SQ}|${BARE}))?`,
+      "dg",
+    ),
+    review: (secret, match, text, end) => {
+      const g = match.groups ?? {};
+      if (g.opt === undefined || PLACEHOLDER.test(secret)) return undefined;
+      const tool = g.tool ?? "";
+      const ok = /^(?:mysql|mariadb)/.test(tool)
+        ? g.opt === "p" && g.gap === "" // "-p" alone prompts; the password sticks to it
+        : tool === "redis-cli"
+          ? g.opt === "a" // -p is its port
+          : g.opt === "p";
+      if (!ok) return undefined;
+      return isQuoted(match) ? end : envValueEnd(text, end);
+    },
+  },
+  {
     // ~/.netrc: machine host login user password secret
     name: "netrc-password",
     regex: /\bmachine[ \t]+\S+[ \t]+login[ \t]+\S+[ \t]+password[ \t]+(?<secret>\S+)/dg,
@@ -263,6 +372,17 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
     ),
     review: reviewAssignment,
   },
+  {
+    // Any other name that says it holds a secret (see isSecretName), in env/.env, YAML, JSON, TOML
+    // and code forms: DB_PASS=..., MYSQL_PWD=..., SECRET_KEY_BASE=..., "dbPassword": "...",
+    // AccountKey: .... The name starts a word (not inside a longer name or path).
+    name: "secret-name-assignment",
+    regex: new RegExp(
+      String.raw`(?<![A-Za-z0-9_.\-/])(?<name>[A-Za-z_][A-Za-z0-9_.\-]{0,79})(?<sep>["']?[ \t]*(?::=|[:=](?![=>]))[ \t]*)(?:${DQ}|${SQ}|${BQ}|${BARE})`,
+      "dg",
+    ),
+    review: (secret, match, text, end) => (isSecretName(match.groups?.name ?? "") ? reviewAssignment(secret, match, text, end) : undefined),
+  },
 ];
 
 /** Offsets of the secret part of a match: the first "secret*" group that matched, else all of it. */
@@ -276,7 +396,7 @@ function secretSpan(m: RegExpExecArray): [number, number] {
   return [m.index, m.index + m[0].length];
 }
 
-function applyPattern(text: string, p: SecretPattern): { text: string; count: number } {
+function applyPattern(text: string, p: SecretPattern, found?: string[]): { text: string; count: number } {
   let out = "";
   let last = 0;
   let count = 0;
@@ -292,6 +412,7 @@ function applyPattern(text: string, p: SecretPattern): { text: string; count: nu
     const redacted = end === matchEnd ? secret : text.slice(start, end);
     const inner = redacted.lastIndexOf(TAG_PREFIX);
     const cut = inner > 0 && !redacted.includes("]", inner) && text[end] === "]" ? end + 1 : end;
+    if (found && inner < 0) found.push(redacted);
     out += text.slice(last, start) + tag(p.name);
     last = cut;
     count++;
@@ -299,17 +420,147 @@ function applyPattern(text: string, p: SecretPattern): { text: string; count: nu
   return count === 0 ? { text, count } : { text: out + text.slice(last), count };
 }
 
+// ---- secrets known by value ------------------------------------------------------------------
+
+/** Secrets shorter than this are not searched for by value: they would match ordinary text. */
+export const MIN_LITERAL_SECRET = 4;
+const MAX_LITERALS = 512;
+/** Values typed with send_text {secret: true} (and secrets found in typed text): scrubbed from every later write of this process. */
+const literals = new Set<string>();
+
+/**
+ * Remember `value` as a secret: from now on every text this process stores has each occurrence
+ * replaced with `[REDACTED:typed-secret]` (a screen that echoes it, a log, a row). Lines are
+ * remembered one by one (a newline sends each line separately). The oldest go past 512.
+ */
+export function rememberSecret(value: string, minLength = MIN_LITERAL_SECRET): void {
+  for (const line of value.split(/\r\n|\r|\n/)) {
+    const v = line.trim();
+    if (v.length < Math.max(minLength, MIN_LITERAL_SECRET) || v.startsWith(TAG_PREFIX)) continue;
+    literals.delete(v);
+    literals.add(v);
+    if (literals.size > MAX_LITERALS) literals.delete(literals.values().next().value!);
+  }
+}
+
+/** Forget every remembered value (tests). */
+export function forgetRememberedSecrets(): void {
+  literals.clear();
+}
+
+function scrubLiterals(text: string, extra: readonly string[]): { text: string; count: number } {
+  let out = text;
+  let count = 0;
+  // Longest first, so a value that contains another is replaced whole.
+  const values = [...literals, ...extra.filter((v) => v.length >= MIN_LITERAL_SECRET)].sort((a, b) => b.length - a.length);
+  for (const v of values) {
+    if (!out.includes(v)) continue;
+    const parts = out.split(v);
+    count += parts.length - 1;
+    out = parts.join(tag("typed-secret"));
+  }
+  return { text: out, count };
+}
+
+export interface RedactOptions {
+  /** More values to scrub from this text only (e.g. the part of a secret typed so far). */
+  literals?: readonly string[];
+}
+
 /**
  * Replace every secret found in `text` with `[REDACTED:<pattern name>]`.
  * Returns the redacted text and how many secrets were replaced. Idempotent.
  */
-export function redactSecrets(text: string): { text: string; count: number } {
-  let out = text;
-  let count = 0;
+export function redactSecrets(text: string, options: RedactOptions = {}): { text: string; count: number } {
+  let { text: out, count } = literals.size > 0 || options.literals?.length ? scrubLiterals(text, options.literals ?? []) : { text, count: 0 };
   for (const p of SECRET_PATTERNS) {
     const r = applyPattern(out, p);
     out = r.text;
     count += r.count;
   }
   return { text: out, count };
+}
+
+/** `redactSecrets(text).text`. */
+export function redact(text: string): string {
+  return redactSecrets(text).text;
+}
+
+/** The secret values the patterns find in `text`, as they appear in it (e.g. to scrub a screen that echoes them). */
+export function secretsIn(text: string): string[] {
+  const found: string[] = [];
+  let out = text;
+  for (const p of SECRET_PATTERNS) out = applyPattern(out, p, found).text;
+  return found;
+}
+
+/**
+ * Redact a JSON value: every string (object keys too) through the patterns, and a whole string
+ * under a key whose name says it is a secret (`{"db_pass": "x"}`, `{"apiKey": "..."}`).
+ * Returns the same object when nothing changed.
+ */
+export function redactValue<T>(value: T, key?: string): T {
+  if (typeof value === "string") {
+    if (key !== undefined && isSecretName(key) && !PLACEHOLDER.test(value) && !value.startsWith(TAG_PREFIX)) return tag("secret-field") as T;
+    return redact(value) as T;
+  }
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((v: unknown) => {
+      const r = redactValue(v, key);
+      changed ||= r !== v;
+      return r;
+    });
+    return (changed ? out : value) as T;
+  }
+  if (value !== null && typeof value === "object" && !Buffer.isBuffer(value)) {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const rk = redact(k);
+      const rv = redactValue(v, k);
+      changed ||= rk !== k || rv !== v;
+      out[rk] = rv;
+    }
+    return (changed ? out : value) as T;
+  }
+  return value;
+}
+
+/**
+ * Redact a text about to be stored: a JSON object or array (a column holding JSON, a JSON file)
+ * is redacted value by value and stays valid JSON; any other text goes through the patterns.
+ */
+export function redactStored(text: string): string {
+  const first = text.trimStart()[0];
+  if (first === "{" || first === "[") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed !== undefined) {
+      const r = redactValue(parsed);
+      return r === parsed ? text : JSON.stringify(r);
+    }
+  }
+  return redact(text);
+}
+
+/** A file's content about to be written: JSON Lines and JSON stay valid, other text is redacted. */
+export function redactFileText(text: string): string {
+  const whole = text.trimStart()[0];
+  if (whole === "{" || whole === "[") {
+    try {
+      JSON.parse(text);
+      return redactStored(text);
+    } catch {
+      // JSON Lines, or not JSON at all: line by line below
+    }
+  }
+  return text
+    .split("\n")
+    .map((line) => redactStored(line))
+    .join("\n");
 }

@@ -22,6 +22,8 @@ import { screenTail, tailTruncate, tidyScreen } from "./screen.js";
 import { isShell } from "./shell.js";
 import { TmuxCli } from "./tmux.js";
 import { TrailRepo } from "./trail.js";
+import { typedRecord } from "./typed-record.js";
+import { redactSecrets } from "../experience/redact.js";
 
 export const MAX_SEND_TEXT_CHARS = 4096;
 export const MAX_KEYS_PER_CALL = 64;
@@ -234,7 +236,7 @@ export class Terminal {
   async sendText(
     session: string,
     text: string,
-    options: { enter?: boolean; onStep?: (p: StepProgress) => void | Promise<void> } = {},
+    options: { enter?: boolean; secret?: boolean; onStep?: (p: StepProgress) => void | Promise<void> } = {},
   ): Promise<SendTextResult> {
     assertSession(session);
     if (text.length > MAX_SEND_TEXT_CHARS) {
@@ -244,14 +246,16 @@ export class Terminal {
       throw new TerminalError("bad-input", "text is empty: nothing to type (to press a key alone, use send_keys)");
     }
     const chunks = chunkText(text);
+    // What the trail records: redacted payloads, screens scrubbed of half-typed secrets.
+    const record = typedRecord(text, chunks, options.secret ?? false);
     const s = await this.live(session);
     await this.ensureTrail();
     return this.withLock(session, async () => {
       const total = chunks.length + (options.enter ? 1 : 0);
       const commits: string[] = [];
       let screen = "";
-      for (const chunk of chunks) {
-        const step = await this.step(s, "text", chunk, `send-keys -t ${s.target} -l -- ${quoteTmuxArg(chunk)}`);
+      for (const [i, chunk] of chunks.entries()) {
+        const step = await this.step(s, "text", record.payloads[i]!, `send-keys -t ${s.target} -l -- ${quoteTmuxArg(chunk)}`, record.scrub(i));
         commits.push(step.sha);
         screen = step.screen;
         await options.onStep?.({ done: commits.length, total });
@@ -262,7 +266,7 @@ export class Terminal {
         screen = step.screen;
         await options.onStep?.({ done: commits.length, total });
       }
-      return { chunks, commits, screen_tail: screenTail(screen) };
+      return { chunks: options.secret ? record.payloads : chunks, commits, screen_tail: screenTail(screen) };
     });
   }
 
@@ -290,7 +294,7 @@ export class Terminal {
   }
 
   /** One keystroke: send, let its echo arrive, capture the screen, commit. */
-  private async step(s: LiveSession, kind: "text" | "key", payload: string, command: string): Promise<{ sha: string; screen: string }> {
+  private async step(s: LiveSession, kind: "text" | "key", payload: string, command: string, scrub: readonly string[] = []): Promise<{ sha: string; screen: string }> {
     const echo = this.echoSettled(s);
     try {
       await s.client.command(command);
@@ -298,7 +302,8 @@ export class Terminal {
     } finally {
       echo.cancel();
     }
-    const screen = await this.screen(s);
+    const shown = await this.screen(s);
+    const screen = scrub.length > 0 ? redactSecrets(shown, { literals: scrub }).text : shown;
     const commit = await this.trail.commitStep(s.name, kind, payload, screen);
     return { sha: commit.sha, screen };
   }
