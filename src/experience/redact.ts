@@ -110,7 +110,11 @@ function reviewAssignment(secret: string, match: RegExpExecArray, text: string, 
     // the value (they do in a query string or code), so take the whole token.
     if (TYPE_WORD.test(secret)) return undefined;
     const tokEnd = tokenEnd(text, end);
-    return atLineEnd(text, tokEnd) ? tokEnd : undefined;
+    if (atLineEnd(text, tokEnd)) return tokEnd;
+    // Mid-line (a YAML line joined into a longer one, "password: x && cmd"): only a value that
+    // looks generated, letters and digits mixed over 8 characters or more ("invalid" stays).
+    const run = /^[A-Za-z0-9+/=_.~!@#$%^*-]+/.exec(secret)?.[0] ?? "";
+    return run.length >= 8 && /[A-Za-z]/.test(run) && /[0-9]/.test(run) ? end - (secret.length - run.length) : undefined;
   }
   return end;
 }
@@ -182,14 +186,14 @@ const isSecretEnvName = isSecretName;
 // Bare (unquoted) value: stops at whitespace, quotes and the usual delimiters of code and URLs.
 const BARE = String.raw`(?<secretBare>[^\s"'\x60,;&)\]}]+)`;
 
-export const SECRET_PATTERNS: readonly SecretPattern[] = [
+export const SECRET_PATTERNS: readonly SecretPattern[] = ([
   {
     // Whole PEM block, header lines included. The body runs over base64, whitespace, escaped
     // newlines (JSON) and "Proc-Type:"/"DEK-Info:" headers, up to the END line; a truncated block
     // (no END line) is redacted up to the first character that cannot be part of a key.
     name: "private-key",
     regex:
-      /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s\\:,.]|-(?!----))*(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?/dg,
+      /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s\\:,.>]|-(?!----))*(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?/dg,
   },
   {
     // Only the long-term (AKIA) and temporary (ASIA) key id prefixes, plus the two rarer key
@@ -245,7 +249,7 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
   {
     // Telegram bot tokens: <bot id>:<35 characters>.
     name: "telegram-bot-token",
-    regex: /\b\d{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/dg,
+    regex: /(?<![0-9])\d{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/dg,
   },
   {
     // Azure storage/service-bus connection strings and SAS URLs: the key is what follows the name.
@@ -383,7 +387,16 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
     ),
     review: (secret, match, text, end) => (isSecretName(match.groups?.name ?? "") ? reviewAssignment(secret, match, text, end) : undefined),
   },
-];
+] as SecretPattern[]).map((p) => afterEscapes(p));
+
+/**
+ * Patterns that start at a word boundary also start right after an escaped line break: in
+ * `'...\nghp_...'` (a JSON or repr string) the "n" before the token is not a word boundary.
+ */
+function afterEscapes(p: SecretPattern): SecretPattern {
+  if (!p.regex.source.startsWith("\\b")) return p;
+  return { ...p, regex: new RegExp(String.raw`(?:\b|(?<=\\[nrt]))` + p.regex.source.slice(2), p.regex.flags) };
+}
 
 /** Offsets of the secret part of a match: the first "secret*" group that matched, else all of it. */
 function secretSpan(m: RegExpExecArray): [number, number] {
@@ -396,17 +409,29 @@ function secretSpan(m: RegExpExecArray): [number, number] {
   return [m.index, m.index + m[0].length];
 }
 
+/** A text of rejected candidates is searched again inside their values at most this often (bounded work). */
+const MAX_RESCANS = 2000;
+
 function applyPattern(text: string, p: SecretPattern, found?: string[]): { text: string; count: number } {
   let out = "";
   let last = 0;
   let count = 0;
-  for (const m of text.matchAll(p.regex)) {
+  let rescans = 0;
+  const re = p.regex;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (m[0].length === 0) re.lastIndex++;
     const [start, matchEnd] = secretSpan(m);
     if (start < last) continue; // inside a span an earlier match extended over
     const secret = text.slice(start, matchEnd);
     if (secret.startsWith(TAG_PREFIX)) continue;
     const end = p.review ? p.review(secret, m, text, matchEnd) : matchEnd;
-    if (end === undefined) continue;
+    if (end === undefined) {
+      // Rejected ("task: DB_PASS=x" is not a secret task): its value may still hold a secret of
+      // this pattern, so search again from where the value starts.
+      if (start > m.index && rescans++ < MAX_RESCANS) re.lastIndex = start;
+      continue;
+    }
     // A bare value that runs into an earlier tag ("x-[REDACTED:jwt]") stops at its "]": swallow it
     // so no stray bracket is left behind.
     const redacted = end === matchEnd ? secret : text.slice(start, end);
@@ -417,6 +442,7 @@ function applyPattern(text: string, p: SecretPattern, found?: string[]): { text:
     last = cut;
     count++;
   }
+  re.lastIndex = 0;
   return count === 0 ? { text, count } : { text: out + text.slice(last), count };
 }
 

@@ -34,18 +34,19 @@ export function typedRecord(text: string, chunks: readonly string[], secret: boo
     rememberSecret(text);
     spans.push([0, text]);
   } else {
-    let from = 0;
-    for (const s of secretsIn(text)) {
-      const i = text.indexOf(s, from);
-      if (i < 0) continue;
-      spans.push([i, s]);
-      from = i + s.length;
+    // Found in pattern order, not text order: take every occurrence of each.
+    for (const s of new Set(secretsIn(text))) {
+      for (let i = text.indexOf(s); i >= 0; i = text.indexOf(s, i + s.length)) spans.push([i, s]);
       rememberSecret(s, 8); // a short value found by a pattern would match ordinary words
     }
   }
   const scrub = (i: number): string[] => {
     const typed = ends[i] ?? 0;
-    return spans.filter(([start, s]) => typed > start && typed < start + s.length).map(([start, s]) => s.slice(0, typed - start));
+    // Line by line: a screen shows each line of a block after its own prompt ("> " in a heredoc).
+    return spans
+      .filter(([start, s]) => typed > start && typed < start + s.length)
+      .flatMap(([start, s]) => s.slice(0, typed - start).split(/\r\n|\r|\n/))
+      .map((l) => l.trim());
   };
   if (secret) return { payloads: chunks.map(secretPlaceholder), scrub };
   const clean = redact(text);
