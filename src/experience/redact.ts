@@ -450,14 +450,16 @@ function applyPattern(text: string, p: SecretPattern, found?: string[]): { text:
 
 /** Secrets shorter than this are not searched for by value: they would match ordinary text. */
 export const MIN_LITERAL_SECRET = 4;
-const MAX_LITERALS = 512;
+const MAX_LITERALS = 256;
+/** The shortest end of a remembered value recognised at the start of a text. */
+const MIN_FRAGMENT = 8;
 /** Values typed with send_text {secret: true} (and secrets found in typed text): scrubbed from every later write of this process. */
 const literals = new Set<string>();
 
 /**
  * Remember `value` as a secret: from now on every text this process stores has each occurrence
  * replaced with `[REDACTED:typed-secret]` (a screen that echoes it, a log, a row). Lines are
- * remembered one by one (a newline sends each line separately). The oldest go past 512.
+ * remembered one by one (a newline sends each line separately). The oldest go past 256.
  */
 export function rememberSecret(value: string, minLength = MIN_LITERAL_SECRET): void {
   for (const line of value.split(/\r\n|\r|\n/)) {
@@ -480,10 +482,22 @@ function scrubLiterals(text: string, extra: readonly string[]): { text: string; 
   // Longest first, so a value that contains another is replaced whole.
   const values = [...literals, ...extra.filter((v) => v.length >= MIN_LITERAL_SECRET)].sort((a, b) => b.length - a.length);
   for (const v of values) {
-    if (!out.includes(v)) continue;
-    const parts = out.split(v);
-    count += parts.length - 1;
-    out = parts.join(tag("typed-secret"));
+    if (out.includes(v)) {
+      const parts = out.split(v);
+      count += parts.length - 1;
+      out = parts.join(tag("typed-secret"));
+    }
+    // A screen whose first line is the end of a wrapped line that scrolled off starts with the
+    // end of the value only.
+    const head = out.slice(0, MIN_FRAGMENT);
+    if (head.length < MIN_FRAGMENT) continue;
+    for (let i = v.indexOf(head, 1); i > 0; i = v.indexOf(head, i + 1)) {
+      if (out.startsWith(v.slice(i))) {
+        out = tag("typed-secret") + out.slice(v.length - i);
+        count++;
+        break;
+      }
+    }
   }
   return { text: out, count };
 }
