@@ -244,6 +244,57 @@ const CASES: Case[] = [
       'token := "',
     ],
   },
+  {
+    pattern: "sendgrid-api-key",
+    title: "SendGrid key",
+    input: `sendgrid: 401 for key ${"SG"}.${alnum(22)}.${alnum(43)} (revoked?)`,
+    secrets: [alnum(22), alnum(43)],
+    kept: ["sendgrid: 401 for key ", " (revoked?)"],
+  },
+  {
+    pattern: "vendor-token",
+    title: "DigitalOcean, Shopify, Databricks, Vault tokens",
+    input: [`doctl auth init -t ${"dop_v1_"}${rep("0a1b2c3d4e5f", 64)}`, `shopify ${"shpat_"}${rep("abcdef012345", 32)}`, `dbx ${"dapi"}${rep("0123456789abcdef", 32)}`, `vault ${"hvs."}${alnum(40)}`].join("\n"),
+    secrets: [rep("0a1b2c3d4e5f", 64), rep("abcdef012345", 32), rep("0123456789abcdef", 32), alnum(40)],
+    kept: ["doctl auth init -t ", "shopify ", "dbx ", "vault "],
+  },
+  {
+    pattern: "telegram-bot-token",
+    title: "bot token in an API URL",
+    input: `GET https://api.telegram.org/bot123456789:AA${alnum(33)}/getMe`,
+    secrets: [alnum(33)],
+    kept: ["GET https://api.telegram.org/bot", "/getMe"],
+  },
+  {
+    pattern: "azure-key",
+    title: "storage connection string and SAS signature",
+    input: `DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=${alnum(86)}==;EndpointSuffix=core.windows.net\nhttps://acme.blob.core.windows.net/c/f?sv=2022-11-02&sig=${alnum(40)}%3D`,
+    secrets: [alnum(86), alnum(40)],
+    kept: ["AccountName=acme;AccountKey=", ";EndpointSuffix=core.windows.net", "?sv=2022-11-02&sig="],
+  },
+  {
+    pattern: "cli-password-option",
+    title: "mysql -pPASS, sshpass -p, redis-cli -a, docker login -p",
+    input: [`mysql -h db -u root -p${"S3cr" + "etPw"} app`, `sshpass -p '${"hunt" + "er22"}' ssh web1`, `redis-cli -h cache -a ${"r3dis" + "pass"} ping`, `docker login -u ci -p ${"d0ck" + "erpw"} reg.io`].join("\n"),
+    secrets: ["S3cretPw", "hunter22", "r3dispass", "d0ckerpw"],
+    kept: ["mysql -h db -u root -p", " app", "sshpass -p '", "' ssh web1", "redis-cli -h cache -a ", " ping", "docker login -u ci -p ", " reg.io"],
+  },
+  {
+    pattern: "secret-name-assignment",
+    title: ".env lines, YAML, JSON and camelCase keys named as secrets",
+    input: [
+      `SECRET_KEY=${"abc" + "XYZ123"}`,
+      `DB_PASS=${"hunt" + "er2x"}`,
+      `MYSQL_PWD=${"s3cr" + "3tpw"}`,
+      `SECRET_KEY_BASE=${rep("0123456789abcdef", 64)}`,
+      `BASIC_AUTH=user:${"pw" + "123"}`,
+      `redis_pass=${"foo" + "&bar"}`,
+      `GOOGLE_CREDENTIALS=${alnum(30)}`,
+      `{"signingKey": "${alnum(24)}"}`,
+    ].join("\n"),
+    secrets: ["abcXYZ123", "hunter2x", "s3cr3tpw", rep("0123456789abcdef", 64), "pw123", "foo&bar", "&bar", alnum(30), alnum(24)],
+    kept: ["SECRET_KEY=", "DB_PASS=", "MYSQL_PWD=", "SECRET_KEY_BASE=", "BASIC_AUTH=", "redis_pass=", "GOOGLE_CREDENTIALS=", '{"signingKey": "'],
+  },
 ];
 
 describe("redactSecrets: one case per pattern", () => {
@@ -392,6 +443,26 @@ const CLEAN: Record<string, string> = {
     "docker run -u 1000:1000 img && git push -u origin main",
     "ASIAN markets; AKIA is not a key; sk-learn; xoxb-short; glpat-short; npm_short",
   ].join("\n"),
+  shell: [
+    "git push origin main",
+    "export PATH=/usr/local/bin:$PATH",
+    "PWD=/home/dev/app OLDPWD=/tmp",
+    "mysql -h db -u root -p app",
+    "redis-cli -h cache -p 6379 ping",
+    "ssh -p 2222 deploy@web1",
+    "max_tokens=100 tokenizer=bert token_count=12",
+    "password_min_length=8 TOKEN_URL=https://auth.example.com/token",
+    "cache_key=users:42 PUBLIC_KEY=ssh-ed25519 AAAAC3Nza",
+    "SSH_AUTH_SOCK=/tmp/ssh-XXXX/agent.1 AUTH=none",
+    "kubectl create secret generic db --from-file=password=./pw.txt",
+    "task: deploy the app; Error: token: invalid (expired)",
+  ].join("\n"),
+  tsc_more: [
+    "src/auth.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.",
+    "src/auth.ts(12,5): error TS2741: Property 'password' is missing in type '{}' but required in type '{ password: string; }'.",
+    "src/auth.ts:20:3 - error TS2339: Property 'apiKey' does not exist on type 'Config'.",
+    "Found 3 errors in the same file, starting at: src/auth.ts:3",
+  ].join("\n"),
 };
 
 describe("redactSecrets: no false positives on ordinary error output", () => {
@@ -446,7 +517,7 @@ describe("redactSecrets: large inputs", () => {
     assert.equal(typeof r.text, "string");
 
     // Long runs of one class, with and without the anchors the patterns look for.
-    for (const s of ["curl ", "curl -u ", "export A_TOKEN=\"", "-eyJ", "a", "-", ":", "=", " ", "sk-", "://a:", "password=", "\\"]) {
+    for (const s of ["curl ", "curl -u ", "export A_TOKEN=\"", "-eyJ", "a", "-", ":", "=", " ", "sk-", "://a:", "password=", "\\", "a_pass:", "task: ", "mysql ", "sshpass -", "x_key=y", "\\nghp_"]) {
       const run = s.repeat(Math.ceil(300_000 / s.length));
       assert.equal(typeof redactSecrets(run).text, "string");
     }

@@ -102,6 +102,8 @@ function reviewAssignment(secret: string, match: RegExpExecArray, text: string, 
   if (PLACEHOLDER.test(secret)) return undefined;
   if (isQuoted(match)) return end;
   if (CODE_VALUE.test(secret)) return undefined;
+  // A relative path names a file that holds the secret (--from-file=password=./pw.txt).
+  if (/^(?:\.{1,2}|~)\//.test(secret)) return undefined;
   if (isEnvStyle(match, text)) return envValueEnd(text, end);
   const sep = match.groups?.sep ?? "";
   if (sep.includes(":") && !sep.includes(":=")) {
