@@ -79,7 +79,9 @@ function judge(answer: string, e: Example): Verdict {
 async function main(): Promise<void> {
   const file = corpusPath();
   if (!existsSync(file)) {
-    process.stderr.write(`bench replay: no corpus at ${file}; pass the path of errors-dev.jsonl\n`);
+    // A missing corpus is a failed benchmark, not an empty success.
+    process.stderr.write(`bench replay: no corpus at ${file}; pass the path of a JSONL error corpus\n`);
+    process.exitCode = 1;
     return;
   }
   const examples = readFileSync(file, "utf8")

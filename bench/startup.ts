@@ -29,6 +29,21 @@ function startOnce(cli: string): Promise<void> {
   });
 }
 
-emit(await measure("server_start_to_initialize", 20, () => startOnce(BIN), { unit: "ms", warmup: 2, extra: { command: "node dist/cli.js" } }));
-emit(await measure("server_start_to_initialize.cjs", 20, () => startOnce(CJS), { unit: "ms", warmup: 2, extra: { command: "node dist/cjs/cli.js" } }));
+// Node's own start on this machine, measured in the same run: the floor the figures above sit on.
+function bareNode(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-e", "0"], { stdio: "ignore" });
+    child.on("error", reject);
+    child.on("exit", () => resolve());
+  });
+}
+
+const bare = await measure("node_startup", 20, bareNode, { unit: "ms", warmup: 2, extra: { command: "node -e 0" } });
+emit(bare);
+for (const [name, cli, command] of [
+  ["server_start_to_initialize", BIN, "node dist/cli.js"],
+  ["server_start_to_initialize.cjs", CJS, "node dist/cjs/cli.js"],
+] as const) {
+  emit(await measure(name, 20, () => startOnce(cli), { unit: "ms", warmup: 2, extra: { command, node_startup_p50: bare.p50 } }));
+}
 rmSync(home, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { loadConfig, type Config } from "./config.js";
+import { loadConfig, SETTINGS_ENV, type Config } from "./config.js";
 import { log } from "./log.js";
 import { VERSION } from "./version.js";
 import { openDatabase } from "./experience/db.js";
@@ -29,11 +29,11 @@ environment:
   EXPERIENCE_MCP_HOME       data directory (default ~/.experience-mcp)
   EXPERIENCE_MCP_TOOLSETS   same as --toolsets
   EXPERIENCE_MCP_READ_ONLY  1 = same as --read-only
-  EXPERIENCE_MCP_TMUX_SOCKET tmux socket name for our own tmux server (default experience-mcp)
+  EXPERIENCE_MCP_TMUX_SOCKET tmux socket name for our own tmux server (default experience-mcp-<hash of the data directory>)
   EXPERIENCE_MCP_TMUX       tmux binary (default: tmux on PATH)
-  EXPERIENCE_MCP_TRAIN_WORKER off = train_model does not start a worker (run train-worker yourself)
-  EXPERIENCE_MCP_LOG        debug | info | warn (default) | error, written to stderr
   OPENAI_BASE_URL, OPENAI_API_KEY, EXPERIENCE_MCP_MODEL (or LLM_BASE_URL, LLM_API_KEY, LLM_MODEL)
+                            an OpenAI-compatible LLM: on when an endpoint, or a model with a key, is set
+${SETTINGS_ENV.map((s) => `  ${s.name}\n      ${s.meaning}${s.fallback === undefined ? "" : ` (default ${typeof s.fallback === "boolean" ? (s.fallback ? "on" : "off") : s.fallback})`}`).join("\n")}
 `;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -81,6 +81,8 @@ const serve: Command = async (argv) => {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   await app.server.connect(transport);
   log("info", `serving ${app.tools.length} tools from ${config.home}`);
+  // Started by hand in a terminal: say why nothing happens. A client's pipe is never a TTY.
+  if (process.stdin.isTTY) process.stderr.write(`experience-mcp ${VERSION}: waiting for an MCP client on stdin (connect one as the README shows; Ctrl-C quits)\n`);
   return -1; // keep running
 };
 

@@ -1,17 +1,19 @@
 // stdout is the MCP protocol channel: every diagnostic goes to stderr, and to the MCP clients that
 // asked for log notifications (logging/setLevel) through the sinks servers register.
+import { logLevelOf, type LogLevel } from "./config.js";
 import { redact } from "./experience/redact.js";
 
-export type Level = "debug" | "info" | "warn" | "error";
+export type Level = LogLevel;
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Receives every log line, whatever the stderr threshold; a sink decides what it forwards. */
 export type LogSink = (level: Level, message: string, detail: string) => void;
 const sinks = new Set<LogSink>();
 
+// EXPERIENCE_MCP_LOG is parsed by config.ts (which reports a bad value at start); read per line
+// because the CLI and tests may set it after this module loads.
 function threshold(): number {
-  const env = (process.env.EXPERIENCE_MCP_LOG ?? "warn").toLowerCase() as Level;
-  return order[env] ?? order.warn;
+  return order[logLevelOf(process.env)];
 }
 
 /** Add a sink; returns the function that removes it. */

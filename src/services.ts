@@ -3,6 +3,7 @@ import { openDatabase, type Db } from "./experience/db.js";
 import { ExperienceStore } from "./experience/store.js";
 import { FixRegistry } from "./registry/registry.js";
 import { Terminal } from "./tmux/terminal.js";
+import { repoOf } from "./hooks/repo.js";
 
 /**
  * The domain objects a server process uses, created on first use so that the server starts
@@ -14,6 +15,7 @@ export class Services {
   private storeHandle?: ExperienceStore;
   private registryHandle?: FixRegistry;
   private terminalHandle?: Terminal;
+  private repoId?: string;
 
   constructor(readonly config: Config) {}
 
@@ -30,6 +32,12 @@ export class Services {
   get registry(): FixRegistry {
     this.registryHandle ??= new FixRegistry(this.db);
     return this.registryHandle;
+  }
+
+  /** The repository this server works in (git's common dir of its cwd): rows and fixes are scoped by it. */
+  get repo(): string {
+    this.repoId ??= repoOf(process.cwd());
+    return this.repoId;
   }
 
   /** tmux sessions on our own socket. */

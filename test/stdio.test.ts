@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { dirname } from "node:path";
+import { join } from "node:path";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { spawnClient, RawServer } from "./spawn.js";
 import { tempHome } from "./helpers.js";
@@ -43,23 +44,34 @@ test("stdout carries nothing but JSON-RPC frames, even with debug logging", asyn
   }
 });
 
-// GitHub's MCP server keeps a snapshot of tools/list so a schema change is always deliberate.
-// After an intended change: UPDATE_SNAPSHOTS=1 npm test, and commit test/snapshots/tools-list.json.
-test("tools/list matches the committed snapshot", async () => {
+// GitHub's MCP server keeps one snapshot per tool so a schema change is always deliberate and its
+// diff names the tool. After an intended change: UPDATE_SNAPSHOTS=1 npm test, and commit
+// test/snapshots/tools/ and the regenerated docs/tools.md (npm run docs:tools).
+test("tools/list matches the committed snapshot of each tool", async () => {
   const { home, cleanup } = tempHome();
-  const snapshotFile = fileURLToPath(new URL("../../test/snapshots/tools-list.json", import.meta.url));
+  const dir = fileURLToPath(new URL("../../test/snapshots/tools/", import.meta.url));
   try {
     const c = await spawnClient(home);
     const { tools } = await c.client.listTools();
     await c.client.close();
-    const current = `${JSON.stringify(tools as Tool[], null, 2)}\n`;
     if (process.env.UPDATE_SNAPSHOTS === "1") {
-      mkdirSync(dirname(snapshotFile), { recursive: true });
-      writeFileSync(snapshotFile, current);
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      for (const t of tools as Tool[]) writeFileSync(join(dir, `${t.name}.json`), `${JSON.stringify(t, null, 2)}\n`);
     }
-    const expected = readFileSync(snapshotFile, "utf8");
-    assert.equal(current, expected, "tools/list changed: if intended, run UPDATE_SNAPSHOTS=1 npm test and commit the snapshot");
+    const committed = readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();
+    assert.deepEqual((tools as Tool[]).map((t) => t.name).sort(), committed, "the set of tools changed: if intended, run UPDATE_SNAPSHOTS=1 npm test");
+    for (const t of tools as Tool[]) {
+      const expected = readFileSync(join(dir, `${t.name}.json`), "utf8");
+      assert.equal(`${JSON.stringify(t, null, 2)}\n`, expected, `${t.name} changed: if intended, run UPDATE_SNAPSHOTS=1 npm test and commit its snapshot`);
+    }
   } finally {
     cleanup();
   }
+});
+
+test("docs/tools.md is generated from the current tool definitions", () => {
+  const script = fileURLToPath(new URL("../../scripts/gen-tool-docs.mjs", import.meta.url));
+  const r = spawnSync(process.execPath, [script, "--check"], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
 });

@@ -170,7 +170,7 @@ test("openai backend: too few examples, a failed job and a missing endpoint fail
 
     const noEndpoint = queue(db, []);
     assert.deepEqual(await worker(home, {}), ["failed"]);
-    assert.match(getRequest(db, noEndpoint.id)!.error ?? "", /needs an API endpoint: set OPENAI_API_KEY/);
+    assert.match(getRequest(db, noEndpoint.id)!.error ?? "", /needs an API endpoint: set OPENAI_BASE_URL/);
 
     assert.equal(store.activeVersion(TENSOR), 1);
     assert.deepEqual(store.versions(TENSOR).map((v) => [v.version, v.status]), [[1, "active"]], "staging versions are dropped");

@@ -2,9 +2,8 @@
  * `experience-mcp demo`: the coder module, offline, solves a task in a fresh recorded tmux
  * session, and the steps, the verdict, the trail's scores and how to watch it again are printed.
  */
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.js";
+import { loadConfig, trailsDir } from "../config.js";
 import { Services } from "../services.js";
 import { validateTrail } from "../tmux/validators.js";
 import { runHarness } from "./loop.js";
@@ -60,13 +59,13 @@ export async function demoCommand(argv: string[]): Promise<number> {
     for (const line of r.final_screen.split("\n").slice(-8)) out(`  ${line}`);
     out("");
     out(`verdict:   ${r.success ? "SUCCESS" : "NOT DONE"} after ${r.steps} step${r.steps === 1 ? "" : "s"} (${r.validator.detail})${r.error ? `: ${r.error}` : ""}`);
-    const metrics = await validateTrail(join(config.home, "trails"), r.session);
+    const metrics = await validateTrail(trailsDir(config.home), r.session);
     out(`trail:     ${JSON.stringify(metrics)}`);
     if (r.recorded > 0) out(`learned:   ${r.recorded} training examples recorded (run ${r.run_id})`);
     out("");
     out(`attach:    tmux -L ${config.tmuxSocket} attach -t ${r.session}`);
     out(`replay:    experience-mcp trail cast ${r.session} > ${r.session}.cast && asciinema play ${r.session}.cast`);
-    out(`history:   git -C ${join(config.home, "trails")} log --oneline -- ${r.session}`);
+    out(`history:   git -C ${trailsDir(config.home)} log --oneline -- ${r.session}`);
     out(`end it:    tmux -L ${config.tmuxSocket} kill-session -t ${r.session}`);
     return r.success ? 0 : 1;
   } finally {

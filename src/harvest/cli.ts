@@ -2,9 +2,8 @@
  * `experience-mcp harvest [--dry-run] [--since 7d] [--limit N] [--root DIR] [--home DIR]
  *   [--sources transcripts,trails] [--trails-home DIR] [--session NAME] [--tensor NAME]`
  */
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.js";
+import { loadConfig, trailsDir } from "../config.js";
 import { openDatabase } from "../experience/db.js";
 import { assertName, TENSOR_PATTERN } from "../names.js";
 import { harvestSources, parseSince, parseSources } from "./harvest.js";
@@ -38,7 +37,7 @@ export async function harvestCommand(argv: string[]): Promise<number> {
       limit,
       dryRun: values["dry-run"] === true,
       sources: values.sources === undefined ? undefined : parseSources(values.sources),
-      trailsRoot: join(values["trails-home"] === undefined ? home : loadConfig({ home: values["trails-home"] }).home, "trails"),
+      trailsRoot: trailsDir(values["trails-home"] === undefined ? home : loadConfig({ home: values["trails-home"] }).home),
       session: values.session,
       tensor: values.tensor,
     });

@@ -4,20 +4,17 @@
  * characters / 4 (close for English and code with the common tokenizers); the budget is a hard cap
  * on that estimate.
  */
+import { readSettings } from "../config.js";
 import type { Db } from "../experience/db.js";
 import { DAY_MS, decayStrength, STRENGTH } from "../registry/registry.js";
 
-export const DEFAULT_BOOTSTRAP_TOKENS = 2000;
 const CHARS_PER_TOKEN = 4;
 /** A single fix longer than this is cut: one pitfall must not eat the whole budget. */
 const FIX_CHARS = 400;
 
 /** The budget from EXPERIENCE_MCP_BOOTSTRAP_TOKENS (0 turns the bootstrap off), else 2,000. */
 export function bootstrapTokens(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.EXPERIENCE_MCP_BOOTSTRAP_TOKENS;
-  if (raw === undefined || raw.trim() === "") return DEFAULT_BOOTSTRAP_TOKENS;
-  const n = Number(raw);
-  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : DEFAULT_BOOTSTRAP_TOKENS;
+  return readSettings(env).bootstrapTokens;
 }
 
 export function estimateTokens(text: string): number {

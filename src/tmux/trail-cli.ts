@@ -4,9 +4,8 @@
  *   trail validate SESSION [--home DIR]  the trail validators' metrics, one JSON line
  */
 import { createReadStream, existsSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.js";
+import { loadConfig, trailsDir } from "../config.js";
 import { NAME_PATTERN } from "../names.js";
 import { castPath } from "./cast.js";
 
@@ -27,7 +26,7 @@ export async function trailCommand(argv: string[]): Promise<number> {
   if (action === "validate") {
     // Loaded here so `trail cast` works without the validators' dependencies.
     const { validateTrail } = await import("./validators.js");
-    const metrics = await validateTrail(join(home, "trails"), session);
+    const metrics = await validateTrail(trailsDir(home), session);
     process.stdout.write(`${JSON.stringify({ session, ...metrics })}\n`);
     return 0;
   }

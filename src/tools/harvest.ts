@@ -1,4 +1,5 @@
-import { join, resolve } from "node:path";
+import { trailsDir } from "../config.js";
+import { resolve } from "node:path";
 import { z } from "zod";
 import { HARVEST_SOURCES, harvestSources, parseSince } from "../harvest/harvest.js";
 import { DEFAULT_TRAIL_TENSOR } from "../harvest/trail.js";
@@ -149,7 +150,7 @@ export const harvest = defineTool({
       limit: args.limit,
       dryRun: args.dry_run,
       sources: args.sources,
-      trailsRoot: join(args.trails_home === undefined ? config.home : resolve(args.trails_home), "trails"),
+      trailsRoot: trailsDir(args.trails_home === undefined ? config.home : resolve(args.trails_home)),
       session: args.session,
       tensor: args.tensor,
     });

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { tensorNameSchema } from "../names.js";
-import { repoOf } from "../hooks/repo.js";
 import { defineTool, UserError } from "./tool.js";
 
 const experienceResult = z.object({
@@ -82,7 +81,7 @@ export const recall = defineTool({
     const started = performance.now();
     const results: Result[] = [];
     // The repository is the server's working directory's (clients start it in the project).
-    const repo = repoOf(process.cwd());
+    const repo = services.repo;
     if (args.kinds.includes("fix")) {
       for (const m of services.registry.lookup(args.query, { limit: args.k, repo, scope: args.scope })) {
         results.push({

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { redact, redactValue } from "../experience/redact.js";
 import { FixInputError, type RegisterResult } from "../registry/registry.js";
-import { repoOf } from "../hooks/repo.js";
 import { defineTool, UserError } from "./tool.js";
 
 export const registerFix = defineTool({
@@ -57,7 +56,7 @@ export const registerFix = defineTool({
         fix: args.fix,
         context: args.context === undefined ? undefined : redact(args.context),
         // The server runs in the client's project: its repository scopes the fix (recall prefers it).
-        repo: repoOf(process.cwd()),
+        repo: services.repo,
       });
     } catch (err) {
       // e.g. an error output that is all noise once normalized

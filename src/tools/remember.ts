@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { tensorNameSchema } from "../names.js";
-import { repoOf } from "../hooks/repo.js";
 import { defineTool, UserError } from "./tool.js";
 
 export const remember = defineTool({
@@ -31,7 +30,7 @@ export const remember = defineTool({
       }
     }
     // The server runs in the client's project: rows remember its repository, and recall prefers it.
-    const result = services.store.remember(args.tensor, { query: args.query, key: args.key, value: args.value, tags: args.tags, repo: repoOf(process.cwd()) });
+    const result = services.store.remember(args.tensor, { query: args.query, key: args.key, value: args.value, tags: args.tags, repo: services.repo });
     return {
       structured: result,
       text: `${result.created ? "Stored" : "Reinforced"} row ${result.id} in tensor ${result.tensor}.`,

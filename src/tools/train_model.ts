@@ -68,7 +68,7 @@ export const trainModel = defineTool({
     }
     if ((args.tensor === undefined) === (args.module === undefined)) throw new UserError('pass either tensor (e.g. "coder/command") or module (e.g. "coder"), not both or neither');
     if (args.backend === "openai" && !config.llm) {
-      throw new UserError("backend openai needs an API endpoint: start the server with OPENAI_API_KEY (and OPENAI_BASE_URL for a server other than OpenAI's) set, or use backend experience");
+      throw new UserError("backend openai needs an API endpoint: start the server with OPENAI_BASE_URL (https://api.openai.com/v1 for OpenAI) and OPENAI_API_KEY set, or use backend experience");
     }
     const store = services.store;
     const db = services.db;

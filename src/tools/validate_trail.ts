@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { trailsDir } from "../config.js";
 import { z } from "zod";
 import { nameSchema } from "../names.js";
 import { validateTrail as measureTrail } from "../tmux/validators.js";
@@ -25,7 +25,7 @@ export const validateTrail = defineTool({
     syntax_ratio: z.number().min(0).max(1).describe("Fraction of commits at which every .py/.js/.ts (and variants) file in the workspace parses"),
   },
   async handle(args, { config }) {
-    const metrics = await measureTrail(join(config.home, "trails"), args.session);
+    const metrics = await measureTrail(trailsDir(config.home), args.session);
     if (metrics.commits === 0) {
       throw new UserError(
         `No trail commits for session "${args.session}". List sessions and their commit counts with tmux_session {"action":"list"}; ` +

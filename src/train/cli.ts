@@ -15,16 +15,16 @@ export async function trainWorkerCommand(argv: string[]): Promise<number> {
   if (values.once && values.watch) throw new Error("train-worker takes --once or --watch, not both");
   const pollS = values["poll-s"] === undefined ? 5 : Number(values["poll-s"]);
   if (!Number.isFinite(pollS) || pollS <= 0) throw new Error("--poll-s must be a positive number of seconds");
-  const holdMs = Number(process.env.EXPERIENCE_MCP_TRAIN_HOLD_MS ?? 0);
   const config = loadConfig({ home: values.home });
+  const { trainHoldMs, trainLlm } = config.settings;
   const summary = await runWorker({
     home: config.home,
     llm: config.llm,
     // EXPERIENCE_MCP_TRAIN_LLM=off: train offline even with an LLM configured.
-    proposeRows: (process.env.EXPERIENCE_MCP_TRAIN_LLM ?? "").toLowerCase() !== "off",
+    proposeRows: trainLlm,
     watch: values.watch === true,
     pollMs: pollS * 1000,
-    holdMs: Number.isFinite(holdMs) && holdMs > 0 ? holdMs : undefined,
+    holdMs: trainHoldMs > 0 ? trainHoldMs : undefined,
   });
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   return 0;

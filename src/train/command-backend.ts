@@ -10,6 +10,7 @@
  * through the same gates as the offline backend. The command comes from the worker's environment,
  * never from a tool call: an MCP client cannot make the worker run a program of its choosing.
  */
+import { readSettings } from "../config.js";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -18,7 +19,6 @@ import type { Db } from "../experience/db.js";
 import type { ExperienceStore } from "../experience/store.js";
 
 export const COMMAND_ENV = "EXPERIENCE_MCP_TRAIN_COMMAND";
-const DEFAULT_TIMEOUT_S = 3600;
 
 export interface CommandResult {
   command_metrics: Record<string, unknown>;
@@ -35,9 +35,8 @@ export async function trainCommand(
   alive: () => void,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<CommandResult> {
-  const command = env[COMMAND_ENV];
+  const { trainCommand: command, trainCommandTimeoutS: timeoutS } = readSettings(env);
   if (!command) throw new Error(`backend "command" needs ${COMMAND_ENV} in the worker's environment (the training program to run)`);
-  const timeoutS = Number(env.EXPERIENCE_MCP_TRAIN_COMMAND_TIMEOUT_S ?? DEFAULT_TIMEOUT_S);
   const out = join(dir, "out");
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true, mode: 0o700 });
@@ -52,7 +51,7 @@ export async function trainCommand(
   let spawnError: Error | undefined;
   child.once("error", (err) => (spawnError = err));
   child.once("close", (c, signal) => (code = c ?? (signal ? -1 : null)));
-  const deadline = Date.now() + (Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS : DEFAULT_TIMEOUT_S) * 1000;
+  const deadline = Date.now() + timeoutS * 1000;
   // Poll rather than await: the heartbeat keeps running, and a lost request stops the program.
   while (code === undefined && !spawnError) {
     try {

@@ -10,6 +10,7 @@
  * The job id is kept in `training/<request>/openai-job.json`: a worker that reclaims the request
  * after a crash resumes polling the same job instead of paying for a second one.
  */
+import { readSettings } from "../config.js";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -54,12 +55,8 @@ export class FineTuneError extends Error {
 }
 
 export function openAiOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): OpenAiTrainOptions {
-  const poll = Number(env.EXPERIENCE_MCP_TRAIN_POLL_MS ?? "");
-  const timeout = Number(env.EXPERIENCE_MCP_TRAIN_TIMEOUT_S ?? "");
-  return {
-    pollMs: Number.isFinite(poll) && poll > 0 ? poll : 15_000,
-    timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : 6 * 3600_000,
-  };
+  const { trainPollMs, trainTimeoutS } = readSettings(env);
+  return { pollMs: trainPollMs, timeoutMs: trainTimeoutS * 1000 };
 }
 
 /**

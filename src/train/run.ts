@@ -49,7 +49,7 @@ export async function runRequest(ctx: RunContext, request: TrainRequest): Promis
     const base = store.activeVersion(request.tensor);
     if (base === undefined) throw new InsufficientData(`tensor ${request.tensor} does not exist (it was never created, or was removed): nothing to train`);
     if (request.backend === "openai" && !ctx.llm) {
-      throw new InsufficientData("backend openai needs an API endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL for a server other than OpenAI's) where the train worker runs");
+      throw new InsufficientData("backend openai needs an API endpoint: set OPENAI_BASE_URL (https://api.openai.com/v1 for OpenAI) and OPENAI_API_KEY where the train worker runs");
     }
     noteRequest(db, request.id, worker, { base_version: base });
     const dataset = assembleDataset(db, store, request, base);

@@ -2,6 +2,7 @@
  * Starting a worker from the server: detached, its output appended to `<home>/training/worker.log`,
  * and only when no live worker holds the lock (the worker's own lock settles any race).
  */
+import { readSettings } from "../config.js";
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -23,7 +24,7 @@ export type WorkerState = "running" | "spawned" | "disabled";
  * spawning (a worker run by systemd or cron then does the work).
  */
 export function ensureWorker(db: Db, home: string, env: NodeJS.ProcessEnv = process.env): WorkerState {
-  if ((env.EXPERIENCE_MCP_TRAIN_WORKER ?? "").toLowerCase() === "off") return "disabled";
+  if (!readSettings(env).trainWorker) return "disabled";
   if (liveWorker(db)) return "running";
   const dir = join(home, "training");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -34,7 +35,8 @@ export function ensureWorker(db: Db, home: string, env: NodeJS.ProcessEnv = proc
     const child = spawn(process.execPath, [CLI, "train-worker", "--once", "--home", home], {
       detached: true,
       stdio: ["ignore", out, out],
-      env: { ...env, EXPERIENCE_MCP_LOG: env.EXPERIENCE_MCP_LOG ?? "info" },
+      // The worker logs at info unless the user chose a level.
+      env: { EXPERIENCE_MCP_LOG: "info", ...env },
     });
     child.on("error", (err) => log("error", "could not start the training worker", err));
     child.unref();

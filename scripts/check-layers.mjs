@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// The house as drawn: each folder of src/ sits on a floor and may import only from its own folder
+// and from floors below. `node scripts/check-layers.mjs` prints every import that runs up or
+// sideways, and every import cycle between folders; it exits 1 when there is any. The test suite
+// runs it, so the layers stay as written here, once.
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Lowest floor first. A name is a folder of src/, or a top-level file without its extension. */
+export const FLOORS = [
+  ["version", "names", "config"],
+  ["log"],
+  ["storage"],
+  ["experience", "registry", "trail"],
+  ["tmux"],
+  ["llm"],
+  // The LLM client and experts sit on the floor below: train/ must not reach into harness/.
+  ["harness", "train", "hooks"],
+  ["harvest"],
+  ["services"],
+  ["tools", "doctor"],
+  ["server", "transport"],
+  ["cli", "demo"],
+];
+
+const SRC = resolve(fileURLToPath(new URL("../src", import.meta.url)));
+
+function unitOf(file) {
+  const rel = relative(SRC, file).split("/");
+  return rel.length > 1 ? rel[0] : rel[0].replace(/\.ts$/, "");
+}
+
+function floorOf(unit) {
+  const i = FLOORS.findIndex((f) => f.includes(unit));
+  return i < 0 ? undefined : i;
+}
+
+function* sources(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* sources(p);
+    else if (p.endsWith(".ts")) yield p;
+  }
+}
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"|import\(\s*"(\.[^"]+)"\s*\)/g;
+
+export function check() {
+  const problems = [];
+  const edges = new Map();
+  for (const file of sources(SRC)) {
+    const from = unitOf(file);
+    const fromFloor = floorOf(from);
+    if (fromFloor === undefined) problems.push(`${relative(SRC, file)}: ${from} has no floor in scripts/check-layers.mjs`);
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(IMPORT)) {
+      const target = resolve(dirname(file), (m[1] ?? m[2]).replace(/\.js$/, ".ts"));
+      const to = unitOf(target);
+      if (to === from) continue;
+      if (!edges.has(from)) edges.set(from, new Set());
+      edges.get(from).add(to);
+      const toFloor = floorOf(to);
+      if (fromFloor !== undefined && toFloor !== undefined && toFloor >= fromFloor) {
+        problems.push(`${relative(SRC, file)} imports ${to} (${toFloor === fromFloor ? "same floor" : "a floor above"})`);
+      }
+    }
+  }
+  // Cycles between folders, independent of the floors.
+  const state = new Map();
+  const stack = [];
+  const visit = (u) => {
+    state.set(u, 1);
+    stack.push(u);
+    for (const v of edges.get(u) ?? []) {
+      if (state.get(v) === 1) problems.push(`cycle: ${[...stack.slice(stack.indexOf(v)), v].join(" → ")}`);
+      else if (!state.has(v)) visit(v);
+    }
+    stack.pop();
+    state.set(u, 2);
+  };
+  for (const u of edges.keys()) if (!state.has(u)) visit(u);
+  return problems;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const problems = check();
+  for (const p of problems) process.stdout.write(`${p}\n`);
+  process.stdout.write(problems.length ? `${problems.length} layering problems\n` : "layers ok\n");
+  process.exitCode = problems.length ? 1 : 0;
+}
