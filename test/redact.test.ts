@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { redactSecrets, SECRET_PATTERNS } from "../src/experience/redact.js";
+import { MAY_HOLD_SECRET, redactSecrets, SECRET_PATTERNS } from "../src/experience/redact.js";
 
 // Fake secrets are assembled at run time so this file never contains a literal token that
 // secret scanners (or our own patterns, if it were ever stored) would flag.
@@ -318,6 +318,14 @@ describe("redactSecrets: one case per pattern", () => {
   }
 });
 
+test("every match of every pattern holds one of the anchors of MAY_HOLD_SECRET (the quick skip)", () => {
+  for (const p of SECRET_PATTERNS) {
+    for (const c of CASES) {
+      for (const m of c.input.matchAll(p.regex)) assert.ok(MAY_HOLD_SECRET.test(m[0]), `${p.name} matched ${JSON.stringify(m[0])}, which the quick skip would miss`);
+    }
+  }
+});
+
 describe("redactSecrets: replacement details", () => {
   test("keeps the key and replaces only the value", () => {
     assert.deepEqual(redactSecrets("password=hunter2 user=bob"), {
@@ -517,7 +525,7 @@ describe("redactSecrets: large inputs", () => {
     assert.equal(typeof r.text, "string");
 
     // Long runs of one class, with and without the anchors the patterns look for.
-    for (const s of ["curl ", "curl -u ", "export A_TOKEN=\"", "-eyJ", "a", "-", ":", "=", " ", "sk-", "://a:", "password=", "\\", "a_pass:", "task: ", "mysql ", "sshpass -", "x_key=y", "\\nghp_"]) {
+    for (const s of ["curl ", "curl -u ", "export A_TOKEN=\"", "-eyJ", "a", "-", ":", "=", " ", "sk-", "://a:", "password=", "\\", "a_pass:", "task: ", "mysql ", "sshpass -p ", "x_key=y", "x_pass=y ", "{\"db_pass\": \"", "\\nghp_"]) {
       const run = s.repeat(Math.ceil(300_000 / s.length));
       assert.equal(typeof redactSecrets(run).text, "string");
     }
