@@ -527,7 +527,11 @@ describe("redactSecrets: large inputs", () => {
     // Long runs of one class, with and without the anchors the patterns look for.
     for (const s of ["curl ", "curl -u ", "export A_TOKEN=\"", "-eyJ", "a", "-", ":", "=", " ", "sk-", "://a:", "password=", "\\", "a_pass:", "task: ", "mysql ", "sshpass -p ", "x_key=y", "x_pass=y ", "{\"db_pass\": \"", "\\nghp_"]) {
       const run = s.repeat(Math.ceil(300_000 / s.length));
+      const started = performance.now();
       assert.equal(typeof redactSecrets(run).text, "string");
+      // Linear runs take 20-150 ms here; a quadratic one took 6.6 s (a margin for a busy machine).
+      const ms = performance.now() - started;
+      assert.ok(ms < 3000, `${JSON.stringify(s)} x 300 KB took ${Math.round(ms)} ms`);
     }
   });
 
