@@ -318,10 +318,13 @@ describe("redactSecrets: one case per pattern", () => {
   }
 });
 
-test("every match of every pattern holds one of the anchors of MAY_HOLD_SECRET (the quick skip)", () => {
+test("every match of every pattern holds its anchor and one of MAY_HOLD_SECRET (the quick skips)", () => {
   for (const p of SECRET_PATTERNS) {
     for (const c of CASES) {
-      for (const m of c.input.matchAll(p.regex)) assert.ok(MAY_HOLD_SECRET.test(m[0]), `${p.name} matched ${JSON.stringify(m[0])}, which the quick skip would miss`);
+      for (const m of c.input.matchAll(p.regex)) {
+        assert.ok(MAY_HOLD_SECRET.test(m[0]), `${p.name} matched ${JSON.stringify(m[0])}, which the quick skip would miss`);
+        assert.ok(p.anchor.test(m[0]), `${p.name} matched ${JSON.stringify(m[0])} without its anchor ${p.anchor}`);
+      }
     }
   }
 });

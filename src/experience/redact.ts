@@ -18,6 +18,11 @@
 export interface SecretPattern {
   /** Appears in the replacement tag: `[REDACTED:<name>]`. */
   readonly name: string;
+  /**
+   * Found in every match of `regex` (a literal V8 scans for fast): a text without it skips the
+   * pattern. test/redact.test.ts checks it against every case.
+   */
+  readonly anchor: RegExp;
   /** Must carry the `g` and `d` flags (d gives the group offsets needed to keep the context). */
   readonly regex: RegExp;
   /**
@@ -201,6 +206,7 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = ([
     // newlines (JSON) and "Proc-Type:"/"DEK-Info:" headers, up to the END line; a truncated block
     // (no END line) is redacted up to the first character that cannot be part of a key.
     name: "private-key",
+    anchor: /-----BEGIN /,
     regex:
       /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s\\:,.>]|-(?!----))*(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?/dg,
   },
@@ -208,43 +214,52 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = ([
     // Only the long-term (AKIA) and temporary (ASIA) key id prefixes, plus the two rarer key
     // prefixes; AROA/AIDA are unique ids that show up in ordinary STS errors.
     name: "aws-access-key-id",
+    anchor: /AKIA|ASIA|ABIA|ACCA/,
     regex: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/dg,
   },
   {
     // 40 base64 chars look like many things (a git SHA is 40 hex), so require the key name.
     name: "aws-secret-access-key",
+    anchor: /secret_?access/i,
     regex: /(?:aws_?)?secret_?access_?key["']?\s*(?::=|[:=])\s*["']?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi,
   },
   {
     name: "github-token",
+    anchor: /gh[pousr]_|github_pat_/,
     regex: /\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,242})(?![A-Za-z0-9_])/dg,
   },
   {
     // Before openai-api-key: both start with "sk-".
     name: "anthropic-api-key",
+    anchor: /sk-ant-/,
     regex: /\bsk-ant-[A-Za-z0-9_-]{20,}/dg,
   },
   {
     // Project/service-account keys carry a dash-separated prefix; legacy keys are one alnum run.
     name: "openai-api-key",
+    anchor: /sk-/,
     regex: /\bsk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{32,}(?![A-Za-z0-9_-]))/dg,
   },
   {
     // Bot/user/app tokens (xoxb-, xoxp-, ...), app-level tokens (xapp-) and refresh tokens (xoxe.xoxp-).
     name: "slack-token",
+    anchor: /xox|xapp-/,
     regex: /\b(?:xox[abposre](?:\.xox[a-z])?|xapp)-[A-Za-z0-9-]{10,}/dg,
   },
   {
     // The path after /services/ is the credential; keep the host so the text still says "Slack".
     name: "slack-webhook",
+    anchor: /hooks\.slack\.com/,
     regex: /\bhttps?:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/(?<secret>[A-Za-z0-9_/-]{8,})/dg,
   },
   {
     name: "stripe-key",
+    anchor: /sk_|rk_|whsec_/,
     regex: /\b(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})(?![A-Za-z0-9])/dg,
   },
   {
     name: "sendgrid-api-key",
+    anchor: /SG\./,
     regex: /\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{24,64}(?![A-Za-z0-9_-])/dg,
   },
   {
@@ -252,43 +267,52 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = ([
     // Shopify, Square, Databricks, Doppler, Grafana, PlanetScale, Linear, Notion, Atlassian,
     // Figma, RubyGems, HashiCorp Vault, age secret keys, Sentry, Google OAuth access tokens.
     name: "vendor-token",
+    anchor: /_v1_|shp|sq0|dapi|dp\.|glsa_|glc_|pscale_|lin_|ntn_|secret_|ATATT3|figd_|rubygems_|hv[sbr]\.|AGE-SECRET|sntr|ya29\./,
     regex:
       /\b(?:do[por]_v1_[a-f0-9]{64}|shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}|sq0(?:atp|csp)-[0-9A-Za-z_-]{22,}|dapi[a-f0-9]{32}(?:-\d)?|dp\.(?:pt|st|sa|ct)\.[A-Za-z0-9]{40,}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/=]{32,}|pscale_(?:pw|tkn|oauth)_[A-Za-z0-9_.-]{32,}|lin_(?:api|oauth)_[A-Za-z0-9]{40}|ntn_[A-Za-z0-9]{40,}|secret_[A-Za-z0-9]{43}|ATATT3[A-Za-z0-9_=-]{50,}|figd_[A-Za-z0-9_-]{40,}|rubygems_[a-f0-9]{48}|hv[sbr]\.[A-Za-z0-9_-]{24,}|AGE-SECRET-KEY-1[0-9A-Z]{58}|sntr[ysu]_[A-Za-z0-9_=+/-]{40,}|ya29\.[0-9A-Za-z_-]{20,})(?![A-Za-z0-9_-])/dg,
   },
   {
     // Telegram bot tokens: <bot id>:<35 characters>.
     name: "telegram-bot-token",
+    anchor: /:AA/,
     regex: /(?<![0-9])\d{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/dg,
   },
   {
     // Azure storage/service-bus connection strings and SAS URLs: the key is what follows the name.
     name: "azure-key",
+    anchor: /Key=|Signature=|sig=/,
     regex: /\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|sig)=(?<secret>[A-Za-z0-9+/%=_-]{16,})/dg,
   },
   {
     name: "google-api-key",
+    anchor: /AIza/,
     regex: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/dg,
   },
   {
     name: "gitlab-token",
+    anchor: /gl[a-z]{1,4}-/,
     regex: /\bgl(?:pat|dt|rt|ptt|soat|cbt|ft|imt|oas)-[0-9A-Za-z_-]{20,}/dg,
   },
   {
     name: "npm-token",
+    anchor: /npm_/,
     regex: /\bnpm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/dg,
   },
   {
     name: "huggingface-token",
+    anchor: /hf_/,
     regex: /\bhf_[A-Za-z0-9]{34,40}(?![A-Za-z0-9])/dg,
   },
   {
     name: "pypi-token",
+    anchor: /pypi-/,
     regex: /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}/dg,
   },
   {
     // header.payload.signature; the header is JSON so it always starts "eyJ". The signature may be
     // empty (alg "none"), the first two parts are long enough not to hit ordinary dotted names.
     name: "jwt",
+    anchor: /eyJ/,
     // The lookbehind (not \b) keeps "-eyJ" inside a long base64url run from being retried as a
     // fresh start at every occurrence, which would be quadratic when no "." follows.
     regex: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*/dg,
@@ -297,17 +321,20 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = ([
     // scheme://user:password@host -> keep scheme, user and host. Anchored on "://" (a literal the
     // engine can scan for); the password may contain '@', the last '@' before the path ends it.
     name: "url-credentials",
+    anchor: /:\/\//,
     regex: /:\/\/[^\s:@/?#"'<>]{0,256}:(?<secret>(?!\[REDACTED:)[^\s/?#"'<>]{1,256})@/dg,
   },
   {
     // Authorization: Bearer <token> / Basic <b64> / token <t>: keep the scheme word.
     name: "authorization-header",
+    anchor: /authorization/i,
     regex:
       /\b(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:(?:bearer|basic|token|bot|digest|negotiate|ntlm|apikey)[ \t]+)?(?!(?:bearer|basic|token|bot|digest|negotiate|ntlm)\b)(?<secret>[^\s"',;]+)/dgi,
   },
   {
     // A bare "Bearer <token>" outside a header (curl -H, gRPC metadata, logs).
     name: "bearer-token",
+    anchor: /bearer/i,
     regex: /\bbearer[ \t]+(?<secret>[A-Za-z0-9._~+/-]{20,}=*)/dgi,
     // "bearer authentication_required_for_..." is prose; real tokens carry digits.
     review: (secret, _m, _t, end) => (/[0-9]/.test(secret) ? end : undefined),
@@ -315,6 +342,7 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = ([
   {
     // export GITHUB_PAT=..., set DB_PASSWORD=..., $env:OPENAI_API_KEY = "...", ENV/ARG in Dockerfiles.
     name: "env-export",
+    anchor: /=/,
     regex: new RegExp(
       String.raw`(?:\b(?:export|set|setx|env|arg)[ \t]+|\$env:)(?<name>[A-Za-z_][A-Za-z0-9_]{0,79})[ \t]*=[ \t]*(?:${DQ}|${SQ}|${BARE})`,
       "dgi",
@@ -325,6 +353,7 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = ([
   {
     // --password hunter2, --token=abc, --api-key "...".
     name: "cli-secret-flag",
+    anchor: /--/,
     regex: new RegExp(
       String.raw`(?<![\w-])--(?<name>[A-Za-z][A-Za-z0-9-]{0,63})(?<sep>=|[ \t]+)(?!-)(?:${DQ}|${SQ}|${BARE})`,
       "dg",
@@ -343,6 +372,7 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = ([
     // credential part is optional), so it consumes the line and "curl curl curl ..." cannot make
     // every occurrence rescan the rest of the line.
     name: "curl-user",
+    anchor: /curl/,
     regex:
       /\bcurl\b(?:[^\r\n-]|-(?!u|-user))*(?:(?:-u|--user)[ \t]*["']?[^\s:"']{1,128}:(?<secret>[^\s"']{1,256}))?/dg,
     review: (_s, match, _t, end) => (match.groups?.secret === undefined ? undefined : end),
@@ -352,6 +382,7 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = ([
     // value sticks to -p; -P is the port), sshpass -p PASS, redis-cli -a PASS, docker login -p PASS.
     // Like curl-user, the scan to the option never fails, so a line is consumed once.
     name: "cli-password-option",
+    anchor: /mysql|mariadb|sshpass|redis-cli|login/,
     regex: new RegExp(
       String.raw`\b(?<tool>mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|mariadb-dump|sshpass|redis-cli|(?:docker|podman|buildah|helm|skopeo)[ \t]+(?:registry[ \t]+)?login)(?![\w-])(?:[^\r\n \t]|[ \t](?!-[pa]))*(?:[ \t]-(?<opt>[pa])(?<gap>[ \t]*)(?:${DQ}|${SQ}|${BARE}))?`,
       "dg",
@@ -372,6 +403,7 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = ([
   {
     // ~/.netrc: machine host login user password secret
     name: "netrc-password",
+    anchor: /machine/,
     regex: /\bmachine[ \t]+\S+[ \t]+login[ \t]+\S+[ \t]+password[ \t]+(?<secret>\S+)/dg,
   },
   {
@@ -379,6 +411,7 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = ([
     // The key must END with the keyword (so TokenExpiredError:, max_tokens=, tokenizer: do not
     // match), and "==" / "=>" are comparisons and arrows, not assignments.
     name: "secret-assignment",
+    anchor: /[:=]/,
     regex: new RegExp(
       String.raw`(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|signing[_-]?key|encryption[_-]?key)(?<sep>["']?[ \t]*(?::=|[:=](?![=>]))[ \t]*)(?:${DQ}|${SQ}|${BQ}|${BARE})`,
       "dgi",
@@ -390,6 +423,7 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = ([
     // and code forms: DB_PASS=..., MYSQL_PWD=..., SECRET_KEY_BASE=..., "dbPassword": "...",
     // AccountKey: .... The name starts a word (not inside a longer name or path).
     name: "secret-name-assignment",
+    anchor: /[:=]/,
     regex: new RegExp(
       String.raw`(?<![A-Za-z0-9_.\-/])(?<name>[A-Za-z_][A-Za-z0-9_.\-]{0,79})(?<sep>["']?[ \t]*(?::=|[:=](?![=>]))[ \t]*)(?:${DQ}|${SQ}|${BQ}|${BARE})`,
       "dg",
@@ -435,6 +469,7 @@ function applyPattern(text: string, p: SecretPattern, found?: string[]): { text:
   let last = 0;
   let count = 0;
   let rescans = 0;
+  if (!p.anchor.test(text)) return { text, count: 0 };
   const re = p.regex;
   re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
