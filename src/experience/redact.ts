@@ -53,7 +53,7 @@ const TYPE_WORD =
 
 // Source code shown in tracebacks: `password=args.password`, `token=get_token()`, `token=token`.
 const CODE_VALUE =
-  /^(?:(?:self|this|cls|args|opts|options|kwargs|config|cfg|conf|settings|params|props|request|req|ctx|context|env|os\.environ|process\.env)\b[.[]|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\(|(?:password|passwd|passphrase|secret|token|api_?key|apikey|access_?key|secret_?key|private_?key)$)/i;
+  /^(?:(?:new|await|function|lambda|async|typeof|yield|not|require|import)$|(?:self|this|cls|args|opts|options|kwargs|config|cfg|conf|settings|params|props|request|req|ctx|context|env|os\.environ|process\.env)\b[.[]|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\(|(?:password|passwd|passphrase|secret|token|api_?key|apikey|access_?key|secret_?key|private_?key)$)/i;
 
 const isSpace = (c: number): boolean => c === 32 || c === 9;
 const isEol = (c: number): boolean => c === 10 || c === 13;
