@@ -1,6 +1,7 @@
 // stdout is the MCP protocol channel: every diagnostic goes to stderr, and to the MCP clients that
 // asked for log notifications (logging/setLevel) through the sinks servers register.
 import { logLevelOf, type LogLevel } from "./config.js";
+import { redact } from "./experience/redact.js";
 
 export type Level = LogLevel;
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -51,7 +52,9 @@ export function addLogSink(sink: LogSink): () => void {
 }
 
 export function log(level: Level, message: string, detail?: unknown): void {
-  const suffix = detail === undefined ? "" : ` ${detail instanceof Error ? (detail.stack ?? detail.message) : JSON.stringify(detail)}`;
+  // Redacted here, the one way to the log files (worker.log is the worker's stderr) and to clients.
+  const suffix = detail === undefined ? "" : redact(` ${detail instanceof Error ? (detail.stack ?? detail.message) : JSON.stringify(detail)}`);
+  message = redact(message);
   if (order[level] >= threshold()) writeStderr(`[experience-mcp] ${level}: ${message}${suffix}\n`);
   for (const sink of sinks) {
     try {

@@ -238,6 +238,22 @@ test("harvest tool over MCP with sources [\"trails\"]", async (t) => {
   assert.equal(both.trails.sessions_found, 0, "trails not read when not asked for");
 });
 
+test("a password typed with secret: true teaches nothing: no triple, pair or row holds it or its placeholder", async (t) => {
+  const c = await connect({ tmuxSocket: SOCKET, toolsets: ["memory", "terminal"] });
+  t.after(() => c.close());
+  await c.ok("tmux_session", { action: "create", session: "sec1" });
+  await c.ok("send_text", { session: "sec1", text: "read -rs PW", enter: true });
+  await c.ok("send_text", { session: "sec1", text: "opensesame-9f2c", secret: true, enter: true });
+  await c.app.services.terminal.waitForShell("sec1", { timeoutMs: 20_000 });
+  await c.ok("send_text", { session: "sec1", text: "echo visible", enter: true });
+  await c.app.services.terminal.waitForText("sec1", promptAfter("echo visible"), { timeoutMs: 20_000 });
+  await c.ok("send_text", { session: "sec1", text: "true" }); // settles the last step's screen
+  const out = await c.ok<{ trails: TrailHarvestReport }>("harvest", { sources: ["trails"], session: "sec1" });
+  assert.deepEqual(out.trails.triples.map((x) => x.decision), ["text:read -rs PW", "text:echo visible"]);
+  const rows = c.app.services.db.prepare("SELECT query || key || value AS t FROM rows").pluck().all() as string[];
+  assert.ok(rows.length > 0 && rows.every((r) => !r.includes("<secret:") && !r.includes("opensesame")), JSON.stringify(rows));
+});
+
 test("a last step captured before its output settled waits for the next step's screen", () => {
   const commits: TrailCommit[] = [
     { oid: "a".repeat(40), seq: 1, kind: "text", payload: "make", timestampMs: 1 },

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { redactSecrets, SECRET_PATTERNS } from "../src/experience/redact.js";
+import { MAY_HOLD_SECRET, redactSecrets, SECRET_PATTERNS } from "../src/experience/redact.js";
 
 // Fake secrets are assembled at run time so this file never contains a literal token that
 // secret scanners (or our own patterns, if it were ever stored) would flag.
@@ -244,6 +244,57 @@ const CASES: Case[] = [
       'token := "',
     ],
   },
+  {
+    pattern: "sendgrid-api-key",
+    title: "SendGrid key",
+    input: `sendgrid: 401 for key ${"SG"}.${alnum(22)}.${alnum(43)} (revoked?)`,
+    secrets: [alnum(22), alnum(43)],
+    kept: ["sendgrid: 401 for key ", " (revoked?)"],
+  },
+  {
+    pattern: "vendor-token",
+    title: "DigitalOcean, Shopify, Databricks, Vault tokens",
+    input: [`doctl auth init -t ${"dop_v1_"}${rep("0a1b2c3d4e5f", 64)}`, `shopify ${"shpat_"}${rep("abcdef012345", 32)}`, `dbx ${"dapi"}${rep("0123456789abcdef", 32)}`, `vault ${"hvs."}${alnum(40)}`].join("\n"),
+    secrets: [rep("0a1b2c3d4e5f", 64), rep("abcdef012345", 32), rep("0123456789abcdef", 32), alnum(40)],
+    kept: ["doctl auth init -t ", "shopify ", "dbx ", "vault "],
+  },
+  {
+    pattern: "telegram-bot-token",
+    title: "bot token in an API URL",
+    input: `GET https://api.telegram.org/bot123456789:AA${alnum(33)}/getMe`,
+    secrets: [alnum(33)],
+    kept: ["GET https://api.telegram.org/bot", "/getMe"],
+  },
+  {
+    pattern: "azure-key",
+    title: "storage connection string and SAS signature",
+    input: `DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=${alnum(86)}==;EndpointSuffix=core.windows.net\nhttps://acme.blob.core.windows.net/c/f?sv=2022-11-02&sig=${alnum(40)}%3D`,
+    secrets: [alnum(86), alnum(40)],
+    kept: ["AccountName=acme;AccountKey=", ";EndpointSuffix=core.windows.net", "?sv=2022-11-02&sig="],
+  },
+  {
+    pattern: "cli-password-option",
+    title: "mysql -pPASS, sshpass -p, redis-cli -a, docker login -p",
+    input: [`mysql -h db -u root -p${"S3cr" + "etPw"} app`, `sshpass -p '${"hunt" + "er22"}' ssh web1`, `redis-cli -h cache -a ${"r3dis" + "pass"} ping`, `docker login -u ci -p ${"d0ck" + "erpw"} reg.io`].join("\n"),
+    secrets: ["S3cretPw", "hunter22", "r3dispass", "d0ckerpw"],
+    kept: ["mysql -h db -u root -p", " app", "sshpass -p '", "' ssh web1", "redis-cli -h cache -a ", " ping", "docker login -u ci -p ", " reg.io"],
+  },
+  {
+    pattern: "secret-name-assignment",
+    title: ".env lines, YAML, JSON and camelCase keys named as secrets",
+    input: [
+      `SECRET_KEY=${"abc" + "XYZ123"}`,
+      `DB_PASS=${"hunt" + "er2x"}`,
+      `MYSQL_PWD=${"s3cr" + "3tpw"}`,
+      `SECRET_KEY_BASE=${rep("0123456789abcdef", 64)}`,
+      `BASIC_AUTH=user:${"pw" + "123"}`,
+      `redis_pass=${"foo" + "&bar"}`,
+      `GOOGLE_CREDENTIALS=${alnum(30)}`,
+      `{"signingKey": "${alnum(24)}"}`,
+    ].join("\n"),
+    secrets: ["abcXYZ123", "hunter2x", "s3cr3tpw", rep("0123456789abcdef", 64), "pw123", "foo&bar", "&bar", alnum(30), alnum(24)],
+    kept: ["SECRET_KEY=", "DB_PASS=", "MYSQL_PWD=", "SECRET_KEY_BASE=", "BASIC_AUTH=", "redis_pass=", "GOOGLE_CREDENTIALS=", '{"signingKey": "'],
+  },
 ];
 
 describe("redactSecrets: one case per pattern", () => {
@@ -264,6 +315,17 @@ describe("redactSecrets: one case per pattern", () => {
       for (const s of c.secrets) assert.ok(s.length > 0 && !text.includes(s), `secret ${s} survived in:\n${text}`);
       for (const k of c.kept) assert.ok(text.includes(k), `context ${JSON.stringify(k)} lost in:\n${text}`);
     });
+  }
+});
+
+test("every match of every pattern holds its anchor and one of MAY_HOLD_SECRET (the quick skips)", () => {
+  for (const p of SECRET_PATTERNS) {
+    for (const c of CASES) {
+      for (const m of c.input.matchAll(p.regex)) {
+        assert.ok(MAY_HOLD_SECRET.test(m[0]), `${p.name} matched ${JSON.stringify(m[0])}, which the quick skip would miss`);
+        assert.ok(p.anchor.test(m[0]), `${p.name} matched ${JSON.stringify(m[0])} without its anchor ${p.anchor}`);
+      }
+    }
   }
 });
 
@@ -392,6 +454,26 @@ const CLEAN: Record<string, string> = {
     "docker run -u 1000:1000 img && git push -u origin main",
     "ASIAN markets; AKIA is not a key; sk-learn; xoxb-short; glpat-short; npm_short",
   ].join("\n"),
+  shell: [
+    "git push origin main",
+    "export PATH=/usr/local/bin:$PATH",
+    "PWD=/home/dev/app OLDPWD=/tmp",
+    "mysql -h db -u root -p app",
+    "redis-cli -h cache -p 6379 ping",
+    "ssh -p 2222 deploy@web1",
+    "max_tokens=100 tokenizer=bert token_count=12",
+    "password_min_length=8 TOKEN_URL=https://auth.example.com/token",
+    "cache_key=users:42 PUBLIC_KEY=ssh-ed25519 AAAAC3Nza",
+    "SSH_AUTH_SOCK=/tmp/ssh-XXXX/agent.1 AUTH=none",
+    "kubectl create secret generic db --from-file=password=./pw.txt",
+    "task: deploy the app; Error: token: invalid (expired)",
+  ].join("\n"),
+  tsc_more: [
+    "src/auth.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.",
+    "src/auth.ts(12,5): error TS2741: Property 'password' is missing in type '{}' but required in type '{ password: string; }'.",
+    "src/auth.ts:20:3 - error TS2339: Property 'apiKey' does not exist on type 'Config'.",
+    "Found 3 errors in the same file, starting at: src/auth.ts:3",
+  ].join("\n"),
 };
 
 describe("redactSecrets: no false positives on ordinary error output", () => {
@@ -446,9 +528,13 @@ describe("redactSecrets: large inputs", () => {
     assert.equal(typeof r.text, "string");
 
     // Long runs of one class, with and without the anchors the patterns look for.
-    for (const s of ["curl ", "curl -u ", "export A_TOKEN=\"", "-eyJ", "a", "-", ":", "=", " ", "sk-", "://a:", "password=", "\\"]) {
+    for (const s of ["curl ", "curl -u ", "export A_TOKEN=\"", "-eyJ", "a", "-", ":", "=", " ", "sk-", "://a:", "password=", "\\", "a_pass:", "task: ", "mysql ", "sshpass -p ", "x_key=y", "x_pass=y ", "{\"db_pass\": \"", "\\nghp_"]) {
       const run = s.repeat(Math.ceil(300_000 / s.length));
+      const started = performance.now();
       assert.equal(typeof redactSecrets(run).text, "string");
+      // Linear runs take 20-150 ms here; a quadratic one took 6.6 s (a margin for a busy machine).
+      const ms = performance.now() - started;
+      assert.ok(ms < 3000, `${JSON.stringify(s)} x 300 KB took ${Math.round(ms)} ms`);
     }
   });
 

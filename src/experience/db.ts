@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import { createRequire } from "node:module";
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { join } from "node:path";
+import { redactStored } from "./redact.js";
 
 export type Db = Database.Database;
 
@@ -425,6 +426,46 @@ export function openDatabase(home: string, options: OpenOptions = {}): Db {
     }
     throw err;
   }
+  return redactParameters(db);
+}
+
+/** One bound parameter as the database may see it: text redacted (JSON stays valid JSON). */
+function redactParameter(v: unknown): unknown {
+  if (typeof v === "string") return redactStored(v);
+  if (Array.isArray(v)) return v.map(redactParameter);
+  if (v !== null && typeof v === "object" && !Buffer.isBuffer(v)) {
+    // Named parameters ({ fix: ..., now: ... }).
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = redactParameter(x);
+    return out;
+  }
+  return v;
+}
+
+const STATEMENT_METHODS = ["run", "get", "all", "iterate", "bind"] as const;
+
+/**
+ * The one redaction path to the database file (issue 11): every text bound to any statement
+ * this connection prepares goes through the redactor, so no caller can store a secret by
+ * forgetting to redact, and lookups compare against the stored, redacted form. SQL text itself
+ * carries no values (they are always bound).
+ */
+function redactParameters(db: Db): Db {
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    const st = prepare(sql);
+    for (const name of STATEMENT_METHODS) {
+      const method = (st as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;
+      Object.defineProperty(st, name, {
+        value: function (this: unknown, ...params: unknown[]) {
+          return method.apply(this, params.map(redactParameter));
+        },
+        configurable: true,
+        writable: true,
+      });
+    }
+    return st;
+  }) as Db["prepare"];
   return db;
 }
 

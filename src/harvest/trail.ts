@@ -13,7 +13,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Db } from "../experience/db.js";
-import { redactSecrets } from "../experience/redact.js";
+import { hidesSecret, redactSecrets, SECRET_PLACEHOLDER } from "../experience/redact.js";
 import { ExperienceStore, type NewRow } from "../experience/store.js";
 import { shellQuote } from "../harness/expert.js";
 import { unsolvedRun, type UnsolvedRun } from "../harness/record.js";
@@ -455,7 +455,8 @@ export async function harvestTrails(db: Db, options: TrailHarvestOptions): Promi
       continue;
     }
     report.sessions_read++;
-    const fresh = freshIdx.map((i) => built.triples[i]!);
+    // A line typed as a secret is only a placeholder: it says nothing about what was done.
+    const fresh = freshIdx.filter((i) => !SECRET_PLACEHOLDER.test(built.steps[i]!.command)).map((i) => built.triples[i]!);
     report.triples_found += fresh.length;
     for (const t of fresh) if (report.triples.length < MAX_LISTED) report.triples.push(redactTriple(t));
 
@@ -465,7 +466,7 @@ export async function harvestTrails(db: Db, options: TrailHarvestOptions): Promi
     const indexOf = new Map<string, number>();
     const calls: ToolCall[] = [];
     built.steps.forEach((s, i) => {
-      if (s.kind !== "text" || s.command.trim() === "") return;
+      if (s.kind !== "text" || s.command.trim() === "" || hidesSecret(s.command)) return;
       indexOf.set(idOf(s.first), i);
       calls.push({
         id: idOf(s.first),
@@ -498,7 +499,7 @@ export async function harvestTrails(db: Db, options: TrailHarvestOptions): Promi
     // A line the run left typed and the agent cleared with C-u counts from after the C-u.
     const shownAt = unsolved
       ? built.steps.findIndex(
-          (st, i) => st.kind === "text" && !built.failed[i] && (st.first > unsolved.seq || (st.last > unsolved.seq && st.command.includes("<C-u>"))) && plainLine(typedLine(st.command)),
+          (st, i) => st.kind === "text" && !built.failed[i] && (st.first > unsolved.seq || (st.last > unsolved.seq && st.command.includes("<C-u>"))) && plainLine(typedLine(st.command)) && !hidesSecret(st.command),
         )
       : -1;
     const demonstration = unsolved && shownAt >= 0 ? demonstrationOf(session, unsolved, built.steps[shownAt]!) : undefined;

@@ -9,6 +9,7 @@ import { relative } from "node:path";
 import { loadConfig } from "../config.js";
 import { openDatabase, type Db } from "../experience/db.js";
 import { adaptationText } from "../registry/describe.js";
+import { redact } from "../experience/redact.js";
 import { errorTypeOf, exactLookup, FixRegistry, type FixMatch } from "../registry/registry.js";
 import { TUNING } from "../registry/score.js";
 import { bootstrapContext, bootstrapTokens } from "./bootstrap.js";
@@ -230,7 +231,7 @@ function writeStdout(text: string): void {
 
 function warn(message: string, err?: unknown): void {
   const detail = err instanceof Error ? ` ${err.message}` : "";
-  process.stderr.write(`[experience-mcp] hook: ${message}${detail}\n`);
+  process.stderr.write(redact(`[experience-mcp] hook: ${message}${detail}\n`)); // Claude Code may keep it
 }
 
 /** The CLI entry. Always exits 0; prints nothing unless it has an answer. */

@@ -3,9 +3,18 @@
  * player: a JSON header line `{"version":2,"width","height","timestamp"}` and then one
  * `[seconds, "o", data]` line per output event. Writes are small synchronous appends: they keep
  * events in order and leave nothing pending that could hold the event loop open.
+ *
+ * Output is redacted before it is written. A secret can straddle output events (text is typed and
+ * echoed in 16-character chunks), so events are held until their line ends (or a private key
+ * block its END line) and the line is redacted whole: events are written as they came when it
+ * holds no secret, as one event at the time of the last when it does.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, existsSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { redact } from "../experience/redact.js";
+
+/** Output held back waiting for its line's end is written anyway past this many characters. */
+const MAX_PENDING_CHARS = 64 * 1024;
 
 export interface CastHeader {
   version: 2;
@@ -73,15 +82,55 @@ export class CastRecorder {
     }
   }
 
+  /** Output not written yet: [seconds, text]. */
+  private pending: Array<[number, string]> = [];
+  private pendingChars = 0;
+
   /** Record terminal output (already decoded text). */
   output(data: string): void {
     if (this.fd === undefined || data.length === 0) return;
     const seconds = Math.max(0, Math.round(Date.now() - this.startMs) / 1000);
-    writeSync(this.fd, `${JSON.stringify([seconds, "o", data])}\n`);
+    this.pending.push([seconds, data]);
+    this.pendingChars += data.length;
+    if (data.includes("\n") || this.pendingChars > MAX_PENDING_CHARS) this.flush(this.pendingChars > MAX_PENDING_CHARS);
+  }
+
+  /** Write the pending output up to its last complete line (all of it with `all`), redacted. */
+  private flush(all: boolean): void {
+    if (this.fd === undefined || this.pending.length === 0) return;
+    const text = this.pending.map((e) => e[1]).join("");
+    let cut = all ? text.length : text.lastIndexOf("\n") + 1;
+    if (!all) {
+      // Keep a private key block whose END line has not come yet together with it.
+      const begin = text.lastIndexOf("-----BEGIN ", cut);
+      if (begin >= 0 && /^-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY/.test(text.slice(begin, begin + 64)) && !text.includes("-----END ", begin)) {
+        cut = Math.min(cut, text.lastIndexOf("\n", begin) + 1);
+      }
+    }
+    if (cut === 0) return;
+    const out: Array<[number, string]> = [];
+    const rest: Array<[number, string]> = [];
+    let at = 0;
+    for (const [t, d] of this.pending) {
+      if (at >= cut) rest.push([t, d]);
+      else if (at + d.length <= cut) out.push([t, d]);
+      else {
+        out.push([t, d.slice(0, cut - at)]);
+        rest.push([t, d.slice(cut - at)]);
+      }
+      at += d.length;
+    }
+    this.pending = rest;
+    this.pendingChars = text.length - cut;
+    const head = text.slice(0, cut);
+    const clean = redact(head);
+    const events = clean === head ? out : [[out[out.length - 1]![0], clean] as [number, string]];
+    writeSync(this.fd, events.map((e) => `${JSON.stringify([e[0], "o", e[1]])}\n`).join(""));
   }
 
   close(): void {
     if (this.fd === undefined) return;
+    this.flush(true);
     closeSync(this.fd);
     this.fd = undefined;
   }

@@ -28,6 +28,8 @@ import { SessionLocks } from "./session-lock.js";
 import { untypeable } from "./typeable.js";
 import { TmuxCli } from "./tmux.js";
 import { TrailRepo } from "./trail.js";
+import { typedRecord } from "./typed-record.js";
+import { redactSecrets } from "../experience/redact.js";
 
 export const MAX_SEND_TEXT_CHARS = 4096;
 export const MAX_KEYS_PER_CALL = 64;
@@ -272,7 +274,7 @@ export class Terminal {
   async sendText(
     session: string,
     text: string,
-    options: { enter?: boolean; onStep?: (p: StepProgress) => void | Promise<void> } = {},
+    options: { enter?: boolean; secret?: boolean; onStep?: (p: StepProgress) => void | Promise<void> } = {},
   ): Promise<SendTextResult> {
     assertSession(session);
     if (text.length > MAX_SEND_TEXT_CHARS) {
@@ -284,14 +286,16 @@ export class Terminal {
     const why = untypeable(text);
     if (why) throw new TerminalError("bad-input", why);
     const chunks = chunkText(text);
+    // What the trail records: redacted payloads, screens scrubbed of half-typed secrets.
+    const record = typedRecord(text, chunks, options.secret ?? false);
     const s = await this.live(session);
     await this.ensureTrail();
     return this.withSessionLock(session, async () => {
       const total = chunks.length + (options.enter ? 1 : 0);
       const commits: string[] = [];
       let screen = "";
-      for (const chunk of chunks) {
-        const step = await this.step(s, "text", chunk, `send-keys -t ${s.target} -l -- ${quoteTmuxArg(chunk)}`);
+      for (const [i, chunk] of chunks.entries()) {
+        const step = await this.step(s, "text", record.payloads[i]!, `send-keys -t ${s.target} -l -- ${quoteTmuxArg(chunk)}`, record.scrub(i));
         commits.push(step.sha);
         screen = step.screen;
         await options.onStep?.({ done: commits.length, total });
@@ -302,7 +306,7 @@ export class Terminal {
         screen = step.screen;
         await options.onStep?.({ done: commits.length, total });
       }
-      return { chunks, commits, screen_tail: screenTail(screen) };
+      return { chunks: options.secret ? record.payloads : chunks, commits, screen_tail: screenTail(screen) };
     });
   }
 
@@ -330,7 +334,7 @@ export class Terminal {
   }
 
   /** One keystroke: send, let its echo arrive, capture the screen, commit. */
-  private async step(s: LiveSession, kind: "text" | "key", payload: string, command: string): Promise<{ sha: string; screen: string }> {
+  private async step(s: LiveSession, kind: "text" | "key", payload: string, command: string, scrub: readonly string[] = []): Promise<{ sha: string; screen: string }> {
     s.promptsAtKeystroke = s.marks.prompts;
     const echo = this.echoSettled(s);
     try {
@@ -339,7 +343,8 @@ export class Terminal {
     } finally {
       echo.cancel();
     }
-    const screen = await this.screen(s);
+    const shown = await this.screen(s);
+    const screen = scrub.length > 0 ? redactSecrets(shown, { literals: scrub }).text : shown;
     const commit = await this.trail.commitStep(s.name, kind, payload, screen);
     return { sha: commit.sha, screen };
   }

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { deflateSync, inflateSync } from "node:zlib";
+import { redact } from "../experience/redact.js";
 import { log } from "../log.js";
 
 /**
@@ -112,6 +113,24 @@ const HEX40 = /^[0-9a-f]{40}$/;
 
 export function isOid(s: string): boolean {
   return HEX40.test(s);
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The bytes a blob may hold: text (UTF-8 without NUL) redacted, binary content as it is. Every
+ * text blob the trail writes (captures and workspace files) goes through here.
+ */
+export function redactBlob(content: Buffer): Buffer {
+  if (content.length === 0 || content.includes(0)) return content;
+  let text: string;
+  try {
+    text = utf8.decode(content);
+  } catch {
+    return content;
+  }
+  const out = redact(text);
+  return out === text ? content : Buffer.from(out, "utf8");
 }
 
 /** Git object id (SHA-1) of `<type> <len>\0<content>`; returns the id and the full object bytes. */

@@ -2,6 +2,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { appendFile, mkdtemp, mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { redact } from "../experience/redact.js";
 import { assertName } from "../names.js";
 import {
   casRefSync,
@@ -13,6 +14,7 @@ import {
   ProcessError,
   readLooseObjectSync,
   readRefSync,
+  redactBlob,
   serializeTree,
   TRAIL_IDENTITY,
   treeSortKey,
@@ -81,9 +83,12 @@ export function capturePath(session: string, seq: number): string {
   return `${CAPTURES_DIR}/${session}/${formatSeq(seq)}.txt`;
 }
 
-/** `<session>: <seq> <text|key> <payload as JSON>`: one line (JSON escapes control characters). */
+/**
+ * `<session>: <seq> <text|key> <payload as JSON>`: one line (JSON escapes control characters).
+ * The payload is redacted: the subject goes into the commit object and the reflog.
+ */
 export function commitSubject(session: string, seq: number, kind: StepKind, payload: string): string {
-  return `${session}: ${seq} ${kind} ${JSON.stringify(payload)}`;
+  return `${session}: ${seq} ${kind} ${JSON.stringify(redact(payload))}`;
 }
 
 export function commitMessage(subject: string, timestampMs: number): string {
@@ -276,7 +281,7 @@ export class TrailRepo {
       const seq = (state.sessions.get(session)?.maxSeq ?? 0) + 1;
 
       // Session captures: previous ones plus this step's.
-      const captureBlob = hashObject("blob", capture);
+      const captureBlob = hashObject("blob", redactBlob(capture));
       writeLooseObjectSync(this.gitDir, captureBlob.oid, captureBlob.raw);
       const capsBody = addCapture(state.sessions.get(session), `${formatSeq(seq)}.txt`, captureBlob.oid);
       const captures = new Map(state.captures);
@@ -483,7 +488,7 @@ export class TrailRepo {
       if (errCode(e) === "ENOENT") return null;
       throw e;
     }
-    const blob = hashObject("blob", content);
+    const blob = hashObject("blob", redactBlob(content));
     writeLooseObjectSync(this.gitDir, blob.oid, blob.raw);
     const trusted = Date.now() - Number(st.mtimeNs / 1_000_000n) > RACY_MS && BigInt(content.length) === st.size;
     if (cache.size > 50_000) cache.clear(); // bound memory; a miss only costs a re-read

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { boundedLabel, boundedText } from "./bounded.js";
+import { redact, redactValue } from "../experience/redact.js";
 import { FixInputError, type RegisterResult } from "../registry/registry.js";
 import { defineTool, UserError } from "./tool.js";
 
@@ -53,9 +54,11 @@ export const registerFix = defineTool({
     try {
       result = services.registry.register({
         error: hasError ? args.error : undefined,
-        signatureFields: args.signature_fields,
+        // Fields are redacted one by one here, while each is still its own line ("password: x"
+        // is recognisable alone, not once joined into the signature text).
+        signatureFields: args.signature_fields && redactValue(args.signature_fields),
         fix: args.fix,
-        context: args.context,
+        context: args.context === undefined ? undefined : redact(args.context),
         // The server runs in the client's project: its repository scopes the fix (recall prefers it).
         repo: services.repo,
       });

@@ -12,7 +12,8 @@ export const sendText = defineTool({
     "captured and committed to the session's git trail (one commit per chunk). enter=true then presses Enter as its " +
     "own commit. A newline inside text is typed as a newline (a shell runs the line). To press keys such as C-c, use send_keys: " +
     "text with a NUL or another control character (other than tab, newline, CR) is refused before anything is sent. " +
-    "Only one caller types into a session at a time, across processes; another waits up to 10 s, then gets 'session busy'.",
+    "Only one caller types into a session at a time, across processes; another waits up to 10 s, then gets 'session busy'. " +
+    "Secrets are redacted from what is recorded; secret=true records the text only as <secret: N chars>.",
   toolset: "terminal",
   kind: "terminal",
   inputSchema: {
@@ -22,6 +23,10 @@ export const sendText = defineTool({
       .max(MAX_SEND_TEXT_CHARS, `text is limited to ${MAX_SEND_TEXT_CHARS} characters per call: split it over several send_text calls`)
       .describe(`Text to type, at most ${MAX_SEND_TEXT_CHARS} characters; sent as-is (no key names)`),
     enter: z.boolean().default(false).describe("Press Enter after the text (its own commit)"),
+    secret: z
+      .boolean()
+      .default(false)
+      .describe("The text is a secret (a password at a prompt): it is typed, but recorded everywhere as <secret: N chars> and scrubbed from later screens"),
   },
   outputSchema: {
     chunks: z.array(z.string()).describe("The chunks typed, each at most 16 characters"),
@@ -33,6 +38,7 @@ export const sendText = defineTool({
     try {
       const r = await services.terminal.sendText(args.session, args.text, {
         enter: args.enter,
+        secret: args.secret,
         onStep:
           progressToken === undefined
             ? undefined

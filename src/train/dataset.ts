@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { redactFileText, redactValue } from "../experience/redact.js";
 import { join } from "node:path";
 import type { Db } from "../experience/db.js";
 import type { ExperienceStore } from "../experience/store.js";
@@ -147,7 +148,8 @@ export function assembleDataset(db: Db, store: ExperienceStore, request: TrainRe
 /** Write `content` to `path` through a temp file and a rename: readers never see half a file. */
 export function writeAtomic(path: string, content: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o600 });
+  // Every training file is written here: redacted on the way to disk (JSON/JSONL stay valid).
+  writeFileSync(tmp, redactFileText(content), { mode: 0o600 });
   renameSync(tmp, path);
 }
 
@@ -163,7 +165,7 @@ export function writeBatch(home: string, d: Dataset, backend: string): string {
     ...d.train.map((i) => ({ split: "train", ...i })),
     ...d.eval.map((i) => ({ split: "eval", ...i })),
     ...d.replay_eval.map((i) => ({ split: "replay_eval", ...i })),
-  ].map((l) => JSON.stringify(l));
+  ].map((l) => JSON.stringify(redactValue(l))); // redacted before hashing, so the manifest's sha256 is the file's
   const batch = lines.length ? `${lines.join("\n")}\n` : "";
   writeAtomic(join(dir, "batch.jsonl"), batch);
   const trainTotal = d.counts.new_train + d.counts.replay_train;
