@@ -27,7 +27,7 @@ export interface DerivedCheck {
 const CREATE = /\b(create|creates|make|makes|touch|new|write|writes|save|put|store|copy|copies|duplicate|move|rename|generate|produce|append|add|redirect|extract|compress|archive|zip|tar|download|initiali[sz]e)\b/i;
 const DELETE = /\b(delete|remove|erase|rm|get rid of)\b/i;
 const MOVE = /\b(copy|copies|duplicate|move|rename|cp|mv|backup|back up)\b/i;
-const CD = /\b(go|change|cd|enter|switch|step|move)\b(?:\s+(?:in)?to|\s+in)?\s+(?:the\s+)?(?:directory|folder|dir)\s+"?\{(\d+)\}/i;
+const CD = /\b(?:go|change|cd|enter|switch|step|move)\b(?:\s+(?:in)?to|\s+in)?\s+(?:the\s+)?(?:directory|folder|dir)\s+"?\{(\d+)\}/i;
 const PRINT = /^\s*(?:please\s+)?(print|echo|say|display|output|show|write out)\b/i;
 const TEXT_PARAM = /\b(?:text|word|string|message|line)\s+"?\{(\d+)\}/i;
 const CONTAINING = /\b(?:containing|contains|with the (?:text|content|contents|line|word)|that says|saying)\s+"?\{(\d+)\}/i;

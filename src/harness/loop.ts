@@ -355,6 +355,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
       }
 
       const commandInput = `${parsed.prefix}: ${parsed.hint}\ntask: ${task}`;
+      examples.push({ tensor: o.module.decision_tensor, input: decisionInput, expected: `${parsed.prefix}:${parsed.hint}` });
       let commits: string[] = [];
       let sent: string;
       let commandSource: "llm" | "experience";
@@ -455,7 +456,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
           break;
         }
         // Clear whatever is on the line first, so the command is typed alone.
-        if (obs.state !== STATES.running) await clearLine();
+        if (obs.state === STATES.typedCommand || obs.state === STATES.noPrompt) await clearLine();
         typedBefore.add(sent);
         commits = (await terminal.sendText(session, sent)).commits;
         examples.push({ tensor: o.module.command_tensor, input: commandInput, expected: templatePair(o.task, sent).command });
@@ -477,7 +478,6 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
       };
       trajectory.push(entry);
       if (parsed.prefix === "ctrl") examples.push({ tensor: o.module.command_tensor, input: commandInput, expected: sent });
-      examples.push({ tensor: o.module.decision_tensor, input: decisionInput, expected: entry.decision });
       await o.onStep?.(entry, o.maxSteps);
       if (entryVerdict.passed) {
         stopped = "validator";
