@@ -29,7 +29,7 @@ test("train_model module: queues the module's tensors that have unused recorded 
     assert.equal(none.isError, true);
     assert.match(textOf(none), /no unused recorded examples: run run_harness/);
 
-    const h = await c.ok<{ success: boolean; recorded: number }>("run_harness", { task: "print hello world", llm: "off" });
+    const h = await c.ok<{ success: boolean; recorded: number }>("run_harness", { task: "print hello world", llm: "off", validator: { kind: "regex", pattern: "^hello world$" } });
     assert.equal(h.success, true);
     assert.ok(h.recorded >= 2);
 

@@ -105,6 +105,23 @@ export function templatePair(task: string, command: string): { task: string; com
   return { task: template, command: out };
 }
 
+const COMMAND_HINT = "text: type the shell command that does the task";
+
+/**
+ * A train_model example for a command tensor, as the harness retrieves it: a plain task becomes
+ * "text: <hint>\ntask: <template>", a "text: …\ntask: …" input gets its task templated, and the
+ * task's values in the expected command become `{n}`.
+ */
+export function commandExample(input: string, expected: string): { input: string; expected: string } {
+  if (/^ctrl\s*:/.test(input)) return { input, expected };
+  const m = /^(text\s*:[^\n]*)\ntask:\s*([\s\S]*)$/.exec(input);
+  const hint = m ? m[1]! : COMMAND_HINT;
+  const task = m ? m[2]!.trim() : input.trim();
+  if (/\{\d{1,2}\}/.test(task)) return { input: `${hint}\ntask: ${task}`, expected };
+  const pair = templatePair(task, expected);
+  return { input: `${hint}\ntask: ${pair.task}`, expected: pair.command };
+}
+
 // ---- how well a row's task fits the task ---------------------------------------------------------
 
 const STOP = new Set(

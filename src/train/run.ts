@@ -117,12 +117,8 @@ export async function runRequest(ctx: RunContext, request: TrainRequest): Promis
     ctx.alive();
 
     if (!verdict.passed) {
-      db.transaction(() => {
-        const mark = db.prepare("UPDATE examples SET rejected_at = ? WHERE id = ? AND used_at IS NULL");
-        const now = Date.now();
-        for (const id of dataset.example_ids) mark.run(now, id);
-        finishRequest(db, request.id, worker, { status: "rejected", metrics, gates: gateReport });
-      }).immediate();
+      // The examples stay queued (issue 15): the next request trains on them with whatever is added.
+      finishRequest(db, request.id, worker, { status: "rejected", metrics, gates: gateReport });
       store.dropStaging(request.tensor, staging);
       return "rejected";
     }
