@@ -2,7 +2,11 @@
 // capture + commit to the trail, through the control-mode client; against the naive way (a new
 // process for each of `tmux send-keys`, `tmux capture-pane`, `git add -A`, `git commit`), in the
 // same run on the same machine. Both type into `cat > /dev/null`, so the screen changes each step.
-// Run: `npm run bench -- terminal` (or `node dist-test/bench/terminal.js`). Takes ~20-40 s.
+// Then the round a user does most: type `echo hi` + Enter and read the result, through the MCP
+// tools of the real server over stdio (send_text, then capture_pane wait_for "shell", which the
+// shell's OSC 133 marks end), against the quiet-based wait (the same tools on a shell that prints
+// no marks) and the naive loop (a tmux process per send, polling capture-pane every 10 ms).
+// Run: `npm run bench -- terminal` (or `node dist-test/bench/terminal.js`). Takes ~30-60 s.
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,11 +14,15 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { escapeTrailingSemicolon } from "../src/tmux/chunk.js";
 import { Terminal } from "../src/tmux/terminal.js";
+import { spawnClient } from "../test/spawn.js";
 import { emit, measure, type BenchLine } from "./lib.js";
 
 const run = promisify(execFile);
 const STEPS = Number(process.env.BENCH_TERMINAL_STEPS ?? 200);
 const NAIVE_STEPS = Number(process.env.BENCH_TERMINAL_NAIVE_STEPS ?? 100);
+const ROUNDS = Number(process.env.BENCH_TERMINAL_ROUNDS ?? 100);
+/** Desktop Commander's p50 for the same round, as measured side by side in issue 15 (not in this run). */
+const REFERENCE_MS = 54;
 const socket = `xmcp-bench-${process.pid}`;
 const home = mkdtempSync(join(tmpdir(), "xmcp-bench-terminal-"));
 
@@ -55,6 +63,78 @@ async function naive(session: string, repo: string): Promise<BenchLine> {
   );
 }
 
+/** The last prompt line on screen ends like a prompt and the line above it is "hi". */
+const ROUND_DONE = /(?:^|\n)hi\n[^\n]*[$#] ?$/;
+
+/** `echo hi` + Enter, then read the result: through the stdio server's tools, and the naive way. */
+async function rounds(): Promise<void> {
+  const serverHome = join(home, "server");
+  mkdirSync(serverHome, { recursive: true });
+  const { client, transport } = await spawnClient(serverHome, [], { EXPERIENCE_MCP_TMUX_SOCKET: socket });
+  type Result = { isError?: boolean; structuredContent?: Record<string, unknown>; content: { type: string; text?: string }[] };
+  const call = async (name: string, args: Record<string, unknown>): Promise<Result> => {
+    const r = (await client.callTool({ name, arguments: args })) as Result;
+    if (r.isError) throw new Error(`${name}: ${r.content.map((c) => c.text ?? "").join(" ")}`);
+    return r;
+  };
+  const round = (session: string) => async () => {
+    await call("send_text", { session, text: "echo hi", enter: true });
+    const r = await call("capture_pane", { session, wait_for: "shell", timeout_ms: 5000 });
+    const text = String(r.structuredContent?.text ?? "");
+    if (!ROUND_DONE.test(text)) throw new Error(`round did not read the result: ${JSON.stringify(text.slice(-200))}`);
+  };
+  try {
+    await call("tmux_session", { action: "create", session: "round" });
+    const ours = await measure("terminal.round_mcp", ROUNDS, round("round"), {
+      warmup: 10,
+      extra: { what: "send_text 'echo hi' + Enter, capture_pane wait_for shell (ends on OSC 133 marks); stdio server, warm" },
+    });
+    emit(ours);
+
+    // The same tools where the shell prints no marks: the quiet-based wait (what every round cost before).
+    await call("tmux_session", { action: "create", session: "quiet" });
+    await call("send_text", { session: "quiet", text: "exec bash --norc --noprofile -i", enter: true });
+    await call("capture_pane", { session: "quiet", wait_for: "idle", timeout_ms: 5000 });
+    const quiet = await measure("terminal.round_mcp_quiet_wait", Math.min(ROUNDS, 30), round("quiet"), {
+      warmup: 3,
+      extra: { what: "same tools, shell without marks: capture_pane wait_for shell ends after 150 ms of quiet" },
+    });
+    emit(quiet);
+
+    // Naive: one tmux process per call, polling the screen until the result and the prompt are there.
+    await call("tmux_session", { action: "create", session: "naive_round" });
+    const tmux = (...args: string[]) => run("tmux", ["-f", "/dev/null", "-L", socket, ...args]);
+    const naive = await measure(
+      "terminal.round_naive",
+      ROUNDS,
+      async () => {
+        await tmux("send-keys", "-t", "=naive_round:", "-l", "--", "echo hi");
+        await tmux("send-keys", "-t", "=naive_round:", "Enter");
+        for (let i = 0; ; i++) {
+          if (i > 500) throw new Error("naive round never saw the result");
+          await new Promise((r) => setTimeout(r, 10));
+          const { stdout } = await tmux("capture-pane", "-p", "-J", "-t", "=naive_round:");
+          if (ROUND_DONE.test(stdout.replace(/\s+$/, ""))) break;
+        }
+        await tmux("send-keys", "-t", "=naive_round:", "C-l");
+      },
+      { warmup: 10, extra: { what: "tmux send-keys ×2 + capture-pane every 10 ms until the prompt is back (a process each), no trail" } },
+    );
+    emit(naive);
+    emit({
+      name: "terminal.round_summary",
+      ours_p50_ms: ours.p50,
+      quiet_wait_p50_ms: quiet.p50,
+      naive_p50_ms: naive.p50,
+      reference_desktop_commander_p50_ms: REFERENCE_MS,
+      goal: `round p50 < ${REFERENCE_MS / 2} ms (half the reference)`,
+      pass: ours.p50 < REFERENCE_MS / 2,
+    });
+  } finally {
+    await transport.close();
+  }
+}
+
 async function main(): Promise<void> {
   const terminal = new Terminal({ home, socket });
   try {
@@ -92,6 +172,8 @@ async function main(): Promise<void> {
       goal: "ratio_p50 >= 2 and step p50 <= 15 ms",
       pass: ratio >= 2 && ours.p50 <= 15,
     });
+
+    await rounds();
   } finally {
     await terminal.close();
     await terminal.cli.killServer();

@@ -8,7 +8,7 @@
  * an asciicast file and wakes the waits.
  */
 import { EventEmitter } from "node:events";
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { log } from "../log.js";
@@ -20,6 +20,9 @@ import { noSession, TerminalError } from "./errors.js";
 import { KEY_HELP, unknownKeys } from "./keys.js";
 import { screenTail, tailTruncate, tidyScreen } from "./screen.js";
 import { isShell } from "./shell.js";
+import type { ShellCommandRecord } from "./shell-command-record.js";
+import { shellArgv } from "./shell-integration.js";
+import { ShellMarks } from "./shell-marks.js";
 import { TmuxCli } from "./tmux.js";
 import { TrailRepo } from "./trail.js";
 
@@ -97,12 +100,16 @@ interface Evaluation<T> {
 interface LiveEvents {
   output: [];
   command: [];
+  /** The shell's OSC 133 marks ended a command or drew a prompt. */
+  mark: [];
   exit: [];
 }
 
 /** One attached session: its control client, pane, recording and what the stream told us. */
 class LiveSession extends EventEmitter<LiveEvents> {
   lastOutputAt = performance.now();
+  /** The shell's prompt count (marks.prompts) when our last keystroke was sent. */
+  promptsAtKeystroke = 0;
   closed = false;
   recording = false;
   private readonly decoder = new TextDecoder("utf-8");
@@ -112,21 +119,26 @@ class LiveSession extends EventEmitter<LiveEvents> {
     readonly client: ControlClient,
     readonly paneId: string,
     readonly cast: CastRecorder,
+    readonly marks: ShellMarks,
   ) {
     super();
     this.setMaxListeners(0);
+    const onMark = () => this.emit("mark");
+    marks.on("mark", onMark);
     client.on("output", (pane, data) => {
       if (pane !== this.paneId) return;
       this.lastOutputAt = performance.now();
-      // Decode every chunk (a character can straddle two events), record once the first frame is in.
-      const text = this.decoder.decode(data, { stream: true });
-      if (this.recording) this.cast.output(text);
+      // Decode every chunk (a character can straddle two events), take the shell's marks out,
+      // record once the first frame is in.
+      const text = marks.feed(this.decoder.decode(data, { stream: true }));
+      if (this.recording && text) this.cast.output(text);
       this.emit("output");
     });
     client.on("subscription", (name, pane) => {
       if (name === COMMAND_SUBSCRIPTION && pane === this.paneId) this.emit("command");
     });
     client.once("exit", () => {
+      marks.off("mark", onMark);
       this.closed = true;
       this.cast.close();
       this.emit("exit");
@@ -158,6 +170,8 @@ export class Terminal {
   private readonly sessions = new Map<string, LiveSession>();
   private readonly attaching = new Map<string, Promise<LiveSession>>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Per session name, across control-client reattachments: command seqs keep counting. */
+  private readonly marks = new Map<string, ShellMarks>();
   private trailReady?: Promise<void>;
   private closed = false;
 
@@ -176,17 +190,30 @@ export class Terminal {
     await this.ensureTrail();
     let cwd: string;
     if (o.cwd !== undefined) {
-      if (!isDirectory(o.cwd)) throw new TerminalError("bad-input", `cwd ${o.cwd} is not a directory: pass an existing directory, or leave cwd out to work in the session's trail directory`);
-      cwd = o.cwd;
+      const shown = JSON.stringify(o.cwd.slice(0, 200));
+      // A control character would end the line tmux reports the directory on.
+      if (/[\x00-\x1f\x7f]/.test(o.cwd)) throw new TerminalError("bad-input", `cwd ${shown} contains a control character: pass a directory whose name has none`);
+      if (!isDirectory(o.cwd)) throw new TerminalError("bad-input", `cwd ${shown} is not a directory: pass an existing directory, or leave cwd out to work in the session's trail directory`);
+      cwd = realpathSync(o.cwd);
     } else {
       cwd = this.trail.sessionDir(o.session);
     }
-    await this.cli.newSession({ name: o.session, cwd, width: o.width ?? DEFAULT_WIDTH, height: o.height ?? DEFAULT_HEIGHT });
-    // A stale client of an earlier session with this name must not be reused.
+    await this.cli.newSession({
+      name: o.session,
+      cwd,
+      width: o.width ?? DEFAULT_WIDTH,
+      height: o.height ?? DEFAULT_HEIGHT,
+      command: shellArgv(this.home),
+    });
+    // A stale client (and the command count) of an earlier session with this name must not be reused.
     await this.detach(o.session);
+    this.marks.delete(o.session);
     const s = await this.live(o.session, true);
     await this.firstPrompt(s);
-    return { session: o.session, cwd, trail: this.trailRoot };
+    // Report where the shell really is, read back from the pane, not what was asked (tmux falls
+    // back to another directory when it cannot use the one given; a ~/.bashrc may cd).
+    const [real = ""] = await s.client.command(`display-message -p -t ${s.target} ${quoteTmuxArg("#{pane_current_path}")}`);
+    return { session: o.session, cwd: real || cwd, trail: this.trailRoot };
   }
 
   /**
@@ -220,6 +247,7 @@ export class Terminal {
     assertSession(session);
     const killed = await this.cli.killSession(session);
     await this.detach(session);
+    this.marks.delete(session);
     return killed;
   }
 
@@ -291,6 +319,7 @@ export class Terminal {
 
   /** One keystroke: send, let its echo arrive, capture the screen, commit. */
   private async step(s: LiveSession, kind: "text" | "key", payload: string, command: string): Promise<{ sha: string; screen: string }> {
+    s.promptsAtKeystroke = s.marks.prompts;
     const echo = this.echoSettled(s);
     try {
       await s.client.command(command);
@@ -399,19 +428,49 @@ export class Terminal {
   }
 
   /**
-   * Resolves once the foreground process is a shell again (the command returned) and the
+   * Resolves once the shell is back at its prompt. With shell marks, that is the moment a prompt
+   * is drawn after our last keystroke with no command running. Otherwise (or meanwhile, for a
+   * nested shell or a builtin that reads input) once the foreground process is a shell and the
    * output has paused for `quietMs` (default 150: the prompt is drawn, and a command that was
    * just typed has had time to start, so "still at the shell" is not mistaken for "done").
    */
-  async waitForShell(session: string, options: WaitOptions & { quietMs?: number } = {}): Promise<{ command: string }> {
+  async waitForShell(session: string, options: WaitOptions & { quietMs?: number } = {}): Promise<{ command: string; by: "marks" | "quiet" }> {
     const quietMs = options.quietMs ?? 150;
     const s = await this.live(session);
     let last = "";
-    return this.watch(s, options.timeoutMs, () => `still running ${last || "a command"}`, async () => {
+    return this.watch<{ command: string; by: "marks" | "quiet" }>(s, options.timeoutMs, () => `still running ${last || "a command"}`, async () => {
+      if (s.marks.active && !s.marks.running && s.marks.prompts > s.promptsAtKeystroke) return { value: { command: "bash", by: "marks" as const } };
       const quiet = s.quietForMs();
       if (quiet < quietMs) return { retryInMs: quietMs - quiet };
       last = (await this.paneInfo(s)).command;
-      return isShell(last) ? { value: { command: last } } : {};
+      return isShell(last) ? { value: { command: last, by: "quiet" as const } } : {};
+    });
+  }
+
+  // ---- shell marks (OSC 133, see shell-marks.ts) -----------------------------------------------
+
+  /** Highest command seq started so far in this session (0 if none, or if its shell prints no marks). */
+  lastCommandSeq(session: string): number {
+    return this.marks.get(session)?.lastSeq ?? 0;
+  }
+
+  /** Whether this session's shell prints marks (else callers fall back to quiet-based waits). */
+  hasShellMarks(session: string): boolean {
+    return this.marks.get(session)?.active ?? false;
+  }
+
+  /**
+   * The first command with seq > afterSeq that has ended; null when timeoutMs passes first
+   * (still running or never started). Rejects with the no-session error if the session ends.
+   */
+  async waitForCommandEnd(session: string, afterSeq: number, options: { timeoutMs: number }): Promise<ShellCommandRecord | null> {
+    const s = await this.live(session);
+    return this.watch(s, options.timeoutMs, "", () => {
+      const record = s.marks.endedAfter(afterSeq);
+      return record ? { value: record } : {};
+    }).catch((err: unknown) => {
+      if (err instanceof TerminalError && err.code === "timeout") return null;
+      throw err;
     });
   }
 
@@ -451,6 +510,7 @@ export class Terminal {
         clearTimeout(retry);
         s.off("output", run);
         s.off("command", run);
+        s.off("mark", run);
         s.off("exit", onExit);
       };
       const deadline = setTimeout(() => {
@@ -493,6 +553,7 @@ export class Terminal {
       }
       s.on("output", run);
       s.on("command", run);
+      s.on("mark", run);
       s.once("exit", onExit);
       if (s.closed) onExit();
       else void run();
@@ -539,12 +600,16 @@ export class Terminal {
     const client = await ControlClient.attach(this.cli, session);
     try {
       const [info = ""] = await client.command(
-        `display-message -p -t ${quoteTmuxArg(`=${session}:`)} ${quoteTmuxArg("#{pane_id}\t#{pane_width}\t#{pane_height}")}`,
+        `display-message -p -t ${quoteTmuxArg(`=${session}:`)} ${quoteTmuxArg("#{pane_id}\t#{pane_width}\t#{pane_height}\t#{pane_start_command}")}`,
       );
-      const [paneId = "", width = "80", height = "24"] = info.split("\t");
+      const [paneId = "", width = "80", height = "24", ...start] = info.split("\t");
       if (!/^%\d+$/.test(paneId)) throw new TerminalError("tmux-failed", `tmux gave no pane for session ${session}`);
       const cast = new CastRecorder(castPath(this.home, session), { width: Number(width), height: Number(height), title: session }, freshCast);
-      const s = new LiveSession(session, client, paneId, cast);
+      let marks = this.marks.get(session);
+      if (!marks) this.marks.set(session, (marks = new ShellMarks()));
+      // Started with our rcfile: marks are coming, even if its first prompt was drawn before we attached.
+      marks.integrated = /--rcfile\b.*\bshell\/bashrc\b/.test(start.join("\t"));
+      const s = new LiveSession(session, client, paneId, cast, marks);
       // Tell us when the foreground command changes, even if it prints nothing (tmux >= 3.2).
       await client
         .command(`refresh-client -B ${quoteTmuxArg(`${COMMAND_SUBSCRIPTION}:${paneId}:#{pane_current_command}`)}`)

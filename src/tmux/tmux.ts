@@ -25,12 +25,22 @@ export interface NewSessionOptions {
   cwd: string;
   width: number;
   height: number;
+  /** Program and arguments the pane runs (default: tmux's default shell). Never format-expanded. */
+  command?: readonly string[];
 }
 
 export interface SessionInfo {
   name: string;
   /** When tmux created the session. */
   created: Date;
+}
+
+/**
+ * tmux 3.3a format-expands some arguments (new-session's -c directory among them): `#(cmd)` would
+ * run a command and `#{…}` or `#W` be replaced. Doubling every `#` makes tmux read the text literally.
+ */
+export function literalFormat(text: string): string {
+  return text.replace(/#/g, "##");
 }
 
 /** Exact-match session target: plain `-t name` would also match a session called "name2". */
@@ -109,7 +119,12 @@ export class TmuxCli {
   }
 
   async newSession(o: NewSessionOptions): Promise<void> {
-    await this.run(["new-session", "-d", "-s", o.name, "-c", o.cwd, "-x", String(o.width), "-y", String(o.height)], o.name);
+    // A directory ending in ";" would otherwise be read as a command separator.
+    const cwd = escapeTrailingSemicolon(literalFormat(o.cwd));
+    const args = ["new-session", "-d", "-s", o.name, "-c", cwd, "-x", String(o.width), "-y", String(o.height)];
+    // Two or more words are exec'd as argv (one word would go through `sh -c`); "--" ends the options.
+    if (o.command && o.command.length > 1) args.push("--", ...o.command.map(escapeTrailingSemicolon));
+    await this.run(args, o.name);
   }
 
   async listSessions(): Promise<SessionInfo[]> {
