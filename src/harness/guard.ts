@@ -23,7 +23,7 @@ const ASKS: Record<Effect, RegExp> = {
   kill: /\b(kill|terminate|stop|interrupt|shut ?down)\b/i,
   history: /\b(reset|discard|revert|undo|clean|throw away|drop|force)\b/i,
   permissions: /\b(recursive|recursively|all files|everything|whole (tree|directory)|chmod|chown|permissions?|owner)\b/i,
-  format: /\b(format|mkfs|partition|wipe the disk|raw disk|dd)\b/i,
+  format: /\b(mkfs|format (the |a )?(disk|drive|partition|device|usb stick)|make a file ?system|wipe the disk|raw disk|dd)\b/i,
 };
 
 const ALWAYS: Record<string, Effect> = {

@@ -127,22 +127,6 @@ interface Observation {
   typed: string;
 }
 
-/** The shell-integration calls of the terminal (OSC 133 marks), when it has them. */
-interface ShellCommandRecord {
-  seq: number;
-  exitCode: number | null;
-  output: string;
-}
-interface ShellMarks {
-  lastCommandSeq(session: string): number;
-  waitForCommandEnd(session: string, afterSeq: number, o: { timeoutMs: number }): Promise<ShellCommandRecord | null>;
-  hasShellMarks(session: string): boolean;
-}
-function shellMarks(t: Terminal): ShellMarks | undefined {
-  const m = t as unknown as Partial<ShellMarks>;
-  return typeof m.waitForCommandEnd === "function" && typeof m.lastCommandSeq === "function" && typeof m.hasShellMarks === "function" ? (t as unknown as ShellMarks) : undefined;
-}
-
 const SCREEN_LINES_IN_INPUT = 5;
 const MAX_TEXT_COMMAND = 1000;
 /** After Enter, a shell back in the foreground and this quiet means the command is done even if the prompt changed (cd). */
@@ -218,7 +202,6 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
 
   const session = o.session ?? `harness-${runId.slice(4)}`;
   if (!(await terminal.cli.hasSession(session))) await terminal.createSession({ session });
-  const marks = shellMarks(terminal);
 
   // A tensor version trained by the openai backend answers with its fine-tuned model.
   const llmFor = (tensor: string) => {
@@ -382,12 +365,13 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
         }
         keysBefore.set(sent, obs.screen);
         const runs = keys.some((k) => k === "Enter" || k === "C-m" || k === "C-j") && pending !== undefined;
-        const seqBefore = runs && marks?.hasShellMarks(session) ? marks.lastCommandSeq(session) : undefined;
+        // The shell's OSC 133 marks (when it prints them) say when the command ends, its status and its output.
+        const seqBefore = runs && terminal.hasShellMarks(session) ? terminal.lastCommandSeq(session) : undefined;
         const promptBefore = prompt;
         commits = (await terminal.sendKeys(session, keys)).commits;
         if (runs || keys.includes("C-c")) {
           const timeoutMs = Math.max(1, Math.ceil(Math.min(o.stepTimeoutMs ?? 30_000, left())));
-          const record = seqBefore !== undefined ? await marks!.waitForCommandEnd(session, seqBefore, { timeoutMs }) : undefined;
+          const record = seqBefore !== undefined ? await terminal.waitForCommandEnd(session, seqBefore, { timeoutMs }) : undefined;
           note = await waitForCommand();
           if (runs) {
             const ran = pending!;
@@ -395,7 +379,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
             commandsRun++;
             const cap = await observe();
             exitCode = record ? record.exitCode : undefined;
-            const output = record ? record.output : outputAfter(cap.screen, ran.command, promptBefore);
+            const output = record ? record.output.replace(/\r/g, "") : outputAfter(cap.screen, ran.command, promptBefore);
             const v = await check({ command: ran.command, output, exit: exitCode }, signal);
             entryVerdict = v;
             conclusive = v.conclusive;
