@@ -160,12 +160,20 @@ export function taskOfKey(key: string): string {
   return m ? m[1]!.trim() : key;
 }
 
-/** Jaccard of the content words of the task and of a row's task: boilerplate shared by every row scores nothing. */
+const slotCount = (text: string) => new Set(text.match(/\{\d{1,2}\}/g) ?? []).size;
+
+/**
+ * Jaccard of the content words of the task and of a row's task: boilerplate shared by every row
+ * scores nothing. A row written for another number of parameters scores half: its `{1}` would
+ * take the wrong value ("show the first 2 lines of a.txt" is not "show the first line of {1}").
+ */
 export function taskFit(task: string, rowKey: string): number {
+  const rowTask = taskOfKey(rowKey);
   const a = contentWords(task);
-  const b = contentWords(taskOfKey(rowKey));
+  const b = contentWords(rowTask);
   if (a.size === 0 || b.size === 0) return 0;
   let shared = 0;
   for (const w of a) if (b.has(w)) shared++;
-  return shared / (a.size + b.size - shared);
+  const jaccard = shared / (a.size + b.size - shared);
+  return slotCount(task) === slotCount(rowTask) ? jaccard : jaccard / 2;
 }
