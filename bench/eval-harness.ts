@@ -57,6 +57,7 @@ interface Tally {
   seconds: number;
 }
 
+let createMs = 0;
 const blank = (): Tally => ({ runs: 0, verified: 0, done: 0, false_success: 0, destroyed: 0, refused: 0, no_experience: 0, unverified: 0, stuck_or_failed: 0, seconds: 0 });
 
 interface HarnessOut {
@@ -118,18 +119,25 @@ async function train(c: Connected, families: Family[]): Promise<string> {
   return w.processed.map((p) => p.status).join(",") || "not run";
 }
 
+let sessions = 0;
+
 async function runPhase(mode: Mode, phase: Phase, llmUrl: string | undefined): Promise<{ withValidator: Tally; without: Tally; training: string }> {
   const env: NodeJS.ProcessEnv = llmUrl ? { OPENAI_BASE_URL: llmUrl, OPENAI_API_KEY: "eval-key", EXPERIENCE_MCP_MODEL: "fake-base" } : {};
   const c = await connect({ tmuxSocket: SOCKET, toolsets: ["terminal", "harness", "train", "memory"] }, env);
-  let n = 0;
+  let previous: string | undefined;
   try {
     const training = phase === "before" ? "none" : await train(c, phase === "after-other" ? calibration : [...calibration, ...heldOut]);
     const out = { withValidator: blank(), without: blank(), training };
     for (const t of measured(heldOut)) {
       for (const useValidator of [true, false]) {
         const tally = useValidator ? out.withValidator : out.without;
-        const session = `e${n++}`;
+        const session = `e${sessions++}`;
+        const t0 = performance.now();
         const { cwd } = await c.ok<{ cwd: string }>("tmux_session", { action: "create", session });
+        createMs += performance.now() - t0;
+        // The previous session ends only now: killing the last one would stop the tmux server under the next create.
+        if (previous) await c.call("tmux_session", { action: "kill", session: previous });
+        previous = session;
         setUp(cwd, t);
         const started = performance.now();
         const r = await c.ok<HarnessOut>("run_harness", {
@@ -158,7 +166,6 @@ async function runPhase(mode: Mode, phase: Phase, llmUrl: string | undefined): P
         else if (r.outcome === "no_experience") tally.no_experience++;
         else if (r.outcome === "unverified") tally.unverified++;
         else if (r.outcome !== "verified") tally.stuck_or_failed++;
-        await c.ok("tmux_session", { action: "kill", session }).catch(() => undefined);
       }
     }
     return out;
