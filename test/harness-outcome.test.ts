@@ -175,3 +175,36 @@ test("over stdio: time_limit_s holds though the validator forks a long sleep (it
     t.cleanup();
   }
 });
+
+test("with an LLM that answers badly on purpose: its destructive command is refused, a repeated one is never typed twice, no false success", { timeout: 60_000 }, async () => {
+  const { startFakeOpenAi, currentInput } = await import("./fake-openai.js");
+  const destructive = await startFakeOpenAi({ chat: (user) => (currentInput(user).startsWith("text:") ? "rm -f -- {1}" : undefined) });
+  const repeats = await startFakeOpenAi({ chat: (user) => (currentInput(user).startsWith("text:") ? "ls" : undefined) });
+  const env = (url: string) => ({ OPENAI_BASE_URL: url, OPENAI_API_KEY: "k", EXPERIENCE_MCP_MODEL: "fake-base" });
+  try {
+    let c = await connect({ tmuxSocket: SOCKET, toolsets: ["terminal", "harness"] }, env(destructive.url));
+    try {
+      const cwd = await session(c, "llm-rm", { "notes.txt": "keep\n" });
+      const r = await c.ok<Result>("run_harness", { task: "show the contents of notes.txt", session: "llm-rm" });
+      assert.equal(r.outcome, "refused", JSON.stringify(r));
+      assert.equal(r.refused?.command, "rm -f -- notes.txt");
+      assert.ok(existsSync(join(cwd, "notes.txt")));
+    } finally {
+      await c.close();
+    }
+    c = await connect({ tmuxSocket: SOCKET, toolsets: ["terminal", "harness"] }, env(repeats.url));
+    try {
+      await session(c, "llm-ls", { "words.txt": "b\na\n" });
+      const r = await c.ok<Result>("run_harness", { task: "sort the lines of words.txt", session: "llm-ls", max_steps: 12, validator: { kind: "regex", pattern: "^a\\nb$" } });
+      assert.equal(r.success, false, JSON.stringify(r));
+      const typed = r.trajectory.filter((s, i) => i % 2 === 0).map((s) => s.command);
+      assert.equal(new Set(typed).size, typed.length, `never typed twice: ${JSON.stringify(typed)}`);
+      assert.ok(["stuck", "no_experience"].includes(r.outcome), r.outcome);
+    } finally {
+      await c.close();
+    }
+  } finally {
+    await destructive.close();
+    await repeats.close();
+  }
+});
