@@ -125,7 +125,7 @@ export function commandExample(input: string, expected: string): { input: string
 // ---- how well a row's task fits the task ---------------------------------------------------------
 
 const STOP = new Set(
-  "the a an of in into to on at for from with and or by as is be it its this that these those please me my i you your some all each every current named called there here then now".split(" "),
+  "the a an of in into to on at for from with and or by as is be it its this that these those please me my i you your some all each every current named called there here then now order".split(" "),
 );
 /** Words that say the same thing, folded to one, so another wording of a taught task still fits. */
 const SAME: Record<string, string> = {
@@ -142,7 +142,7 @@ const SAME: Record<string, string> = {
   find: "search", look: "search", grep: "search",
   contents: "content", containing: "contain", contains: "contain",
   top: "first", beginning: "first", bottom: "last", end: "last",
-  ordered: "sort", sorted: "sort", alphabetically: "sort", order: "sort",
+  ordered: "sort", sorted: "sort", alphabetically: "sort",
   unique: "distinct", duplicates: "distinct", uniq: "distinct",
   put: "write", save: "write", store: "write",
   go: "cd", enter: "cd", change: "cd", switch: "cd",
