@@ -29,7 +29,7 @@ environment:
   EXPERIENCE_MCP_HOME       data directory (default ~/.experience-mcp)
   EXPERIENCE_MCP_TOOLSETS   same as --toolsets
   EXPERIENCE_MCP_READ_ONLY  1 = same as --read-only
-  EXPERIENCE_MCP_TMUX_SOCKET tmux socket name for our own tmux server (default experience-mcp)
+  EXPERIENCE_MCP_TMUX_SOCKET tmux socket name for our own tmux server (default experience-mcp-<hash of the data directory>)
   EXPERIENCE_MCP_TMUX       tmux binary (default: tmux on PATH)
   EXPERIENCE_MCP_TRAIN_WORKER off = train_model does not start a worker (run train-worker yourself)
   EXPERIENCE_MCP_LOG        debug | info | warn (default) | error, written to stderr

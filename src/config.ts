@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
+import { realpathSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 
 export const TOOLSETS = ["memory", "terminal", "harness", "train"] as const;
 export type Toolset = (typeof TOOLSETS)[number];
@@ -13,7 +15,10 @@ export interface LlmConfig {
 export interface Config {
   /** Data directory: experience.db, trails/, training/. Created with mode 0700. */
   home: string;
-  /** tmux socket name (`tmux -L`), so the server never touches the user's own sessions. */
+  /**
+   * tmux socket name (`tmux -L`), so the server never touches the user's own sessions; by default
+   * derived from the data directory, so servers on different data directories never share sessions.
+   */
   tmuxSocket: string;
   /** The tmux binary (default: `tmux` on PATH). */
   tmuxBin: string;
@@ -65,12 +70,32 @@ function llmFromEnv(env: NodeJS.ProcessEnv): LlmConfig | undefined {
   };
 }
 
+/**
+ * `experience-mcp-<10 hex>`: a short hash of the data directory's real path. A directory not
+ * created yet is resolved through its nearest existing parent, so the name stays the same once it is.
+ */
+export function socketForHome(home: string): string {
+  let real = resolve(home);
+  for (let dir = real, rest = ""; ; ) {
+    try {
+      real = join(realpathSync(dir), rest);
+      break;
+    } catch {
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      rest = join(basename(dir), rest);
+      dir = parent;
+    }
+  }
+  return `experience-mcp-${createHash("sha256").update(real).digest("hex").slice(0, 10)}`;
+}
+
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const home = resolve(overrides.home ?? env.EXPERIENCE_MCP_HOME ?? join(homedir(), ".experience-mcp"));
   const toolsetList = overrides.toolsets ?? (env.EXPERIENCE_MCP_TOOLSETS ? env.EXPERIENCE_MCP_TOOLSETS.split(",") : undefined);
   return {
     home,
-    tmuxSocket: overrides.tmuxSocket ?? env.EXPERIENCE_MCP_TMUX_SOCKET ?? "experience-mcp",
+    tmuxSocket: overrides.tmuxSocket ?? (env.EXPERIENCE_MCP_TMUX_SOCKET || socketForHome(home)),
     tmuxBin: overrides.tmuxBin ?? (env.EXPERIENCE_MCP_TMUX || "tmux"),
     toolsets: parseToolsets(toolsetList),
     readOnly: overrides.readOnly ?? env.EXPERIENCE_MCP_READ_ONLY === "1",

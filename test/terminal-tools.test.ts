@@ -68,7 +68,12 @@ test("create → send_text (+enter) → capture_pane → send_keys → list → 
   const c = await open();
   try {
     const created = await c.ok<{ session: string; cwd: string; trail: string }>("tmux_session", { action: "create", session: "tool1" });
-    assert.deepEqual(created, { session: "tool1", cwd: join(c.home, "trails", "tool1"), trail: join(c.home, "trails") });
+    assert.deepEqual(created, {
+      session: "tool1",
+      cwd: join(c.home, "trails", "tool1"),
+      trail: join(c.home, "trails"),
+      attach: `tmux -L ${SOCKET} attach -t tool1`,
+    });
 
     const command = "printf 'hello world\\n' > hello.txt";
     const sent = await c.ok<{ chunks: string[]; commits: string[]; screen_tail: string }>("send_text", { session: "tool1", text: command, enter: true });
@@ -94,6 +99,7 @@ test("create → send_text (+enter) → capture_pane → send_keys → list → 
     assert.ok(mine);
     assert.equal(mine.commits, sent.commits.length + keys.commits.length);
     assert.ok(!Number.isNaN(Date.parse(mine.created)));
+    assert.equal((mine as { attach?: string }).attach, `tmux -L ${SOCKET} attach -t tool1`);
 
     assert.deepEqual(await c.ok("tmux_session", { action: "kill", session: "tool1" }), { killed: true });
     assert.deepEqual(await c.ok("tmux_session", { action: "kill", session: "tool1" }), { killed: false });
@@ -124,6 +130,32 @@ test("error paths answer isError with what to do", async () => {
     assert.equal((await c.ok<Capture>("capture_pane", { session: "errs" })).text, before);
     assert.equal(await c.app.services.terminal.trail.countCommits("errs"), 0, "no commit from a rejected call");
     assertError(await c.call("tmux_session", { action: "create", session: "cwdless", cwd: "/no/such/dir" }), /not a directory/);
+  } finally {
+    await c.close();
+  }
+});
+
+test("send_text refuses text it cannot type faithfully (NUL, other control characters, lone surrogates) before sending any", async () => {
+  const c = await open();
+  try {
+    await c.ok("tmux_session", { action: "create", session: "nul" });
+    const terminal = c.app.services.terminal;
+    const before = (await c.ok<Capture>("capture_pane", { session: "nul" })).text;
+    const commits = await terminal.trail.countCommits("nul");
+    for (const [text, why] of [
+      ["echo abc\u0000rm -rf x", /a NUL byte \(U\+0000\) at index 8/],
+      [`${"y".repeat(20)}\u0003`, /C-c \(U\+0003\) at index 20.*send_keys/],
+      ["a\u001b[31mb", /ESC \(U\+001B\)/],
+      ["del\u007f", /DEL \(U\+007F\)/],
+      ["half \ud83d!", /lone UTF-16 surrogate \(U\+D83D\)/],
+    ] as const) {
+      assertError(await c.call("send_text", { session: "nul", text, enter: true }), why);
+    }
+    assert.equal(await terminal.trail.countCommits("nul"), commits, "no keystroke was committed");
+    assert.equal((await c.ok<Capture>("capture_pane", { session: "nul" })).text, before, "nothing was typed");
+    // Tab, newline and a carriage return are keys that type faithfully; so are emoji and accents.
+    const ok = await c.ok<{ commits: string[] }>("send_text", { session: "nul", text: "echo \t👍🏽 é\r" });
+    assert.ok(ok.commits.length >= 1);
   } finally {
     await c.close();
   }

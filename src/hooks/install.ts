@@ -35,6 +35,7 @@ export const OUR_EVENTS: ReadonlyArray<{ event: string; matcher?: string }> = [
 const TIMEOUT_S = 10;
 
 const OURS = /(?:experience-mcp|cli\.js)['"]?\s+hook\s*$/;
+const DEFAULT_HOME = () => resolve(homedir(), ".experience-mcp");
 
 export function isOurCommand(command: unknown): boolean {
   return typeof command === "string" && OURS.test(command.trim());
@@ -56,10 +57,14 @@ export const HOOK_NODE_FLAGS = ["--no-regexp-tier-up"] as const;
 /**
  * `node --no-regexp-tier-up /abs/dist/cjs/cli.js hook`, with this node and this build. dist/cjs/cli.js
  * is the CommonJS twin of the bin dist/cli.js: Node starts it without its ESM loader (~10 ms).
+ * A data directory other than the default is written in front (`EXPERIENCE_MCP_HOME=… node …`),
+ * or the hooks would read and write another store than the server installing them.
  */
-export function defaultHookCommand(): string {
+export function defaultHookCommand(env: NodeJS.ProcessEnv = process.env): string {
   const cli = fileURLToPath(new URL("../cjs/cli.js", import.meta.url));
-  return [process.execPath, ...HOOK_NODE_FLAGS, cli, "hook"].map(shellQuote).join(" ");
+  const command = [process.execPath, ...HOOK_NODE_FLAGS, cli, "hook"].map(shellQuote).join(" ");
+  const home = env.EXPERIENCE_MCP_HOME ? resolve(env.EXPERIENCE_MCP_HOME) : undefined;
+  return home && home !== DEFAULT_HOME() ? `EXPERIENCE_MCP_HOME=${shellQuote(home)} ${command}` : command;
 }
 
 function asObject(v: unknown): Json | undefined {

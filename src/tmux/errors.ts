@@ -10,6 +10,7 @@ export type TerminalErrorCode =
   | "bad-key"
   | "bad-input"
   | "timeout"
+  | "busy"
   | "tmux-failed";
 
 export class TerminalError extends Error {

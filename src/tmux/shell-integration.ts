@@ -4,7 +4,7 @@
  * prompt hooks, so the control-mode stream says where each command starts and ends and with
  * which exit status (see shell-marks.ts). The user's ~/.bashrc is still read first.
  */
-import { accessSync, constants, mkdirSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 
 // PS0 (bash >= 4.4) prints C once a command line is read, before it runs. PROMPT_COMMAND's first
@@ -53,6 +53,11 @@ export function shellArgv(home: string): string[] | undefined {
   const dir = join(home, "shell");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const rc = join(dir, "bashrc");
-  writeFileSync(rc, BASH_RC, { mode: 0o600 });
+  // Written aside and renamed: a shell starting in another process never reads half a file.
+  if (!existsSync(rc) || readFileSync(rc, "utf8") !== BASH_RC) {
+    const tmp = `${rc}.${process.pid}.tmp`;
+    writeFileSync(tmp, BASH_RC, { mode: 0o600 });
+    renameSync(tmp, rc);
+  }
   return [bash, "--rcfile", rc, "-i"];
 }

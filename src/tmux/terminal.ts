@@ -7,6 +7,7 @@
  * it as tmux commands, so a step costs no process spawn; the same stream records the session as
  * an asciicast file and wakes the waits.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { EventEmitter } from "node:events";
 import { realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -23,6 +24,8 @@ import { isShell } from "./shell.js";
 import type { ShellCommandRecord } from "./shell-command-record.js";
 import { shellArgv } from "./shell-integration.js";
 import { ShellMarks } from "./shell-marks.js";
+import { SessionLocks } from "./session-lock.js";
+import { untypeable } from "./typeable.js";
 import { TmuxCli } from "./tmux.js";
 import { TrailRepo } from "./trail.js";
 
@@ -52,6 +55,8 @@ export interface TerminalOptions {
    * echo (shells, editors) answer in about a millisecond; ones that do not cost this much.
    */
   echoWaitMs?: number;
+  /** Longest wait for another caller's lock on a session before "session busy" (default 10 s). */
+  lockWaitMs?: number;
 }
 
 export interface CreateOptions {
@@ -169,7 +174,9 @@ export class Terminal {
   private readonly echoWaitMs: number;
   private readonly sessions = new Map<string, LiveSession>();
   private readonly attaching = new Map<string, Promise<LiveSession>>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks: SessionLocks;
+  /** The sessions whose lock the current async call chain holds (the lock is reentrant). */
+  private readonly held = new AsyncLocalStorage<ReadonlySet<string>>();
   /** Per session name, across control-client reattachments: command seqs keep counting. */
   private readonly marks = new Map<string, ShellMarks>();
   private trailReady?: Promise<void>;
@@ -181,6 +188,7 @@ export class Terminal {
     this.trailRoot = join(options.home, "trails");
     this.trail = new TrailRepo(this.trailRoot);
     this.echoWaitMs = options.echoWaitMs ?? 50;
+    this.locks = new SessionLocks(options.home, options.lockWaitMs);
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -224,6 +232,7 @@ export class Terminal {
   private async firstPrompt(s: LiveSession): Promise<void> {
     const quietMs = 50;
     await this.watch(s, 5000, "no prompt", async () => {
+      if (s.marks.prompts > 0) return { value: true }; // the shell's marks: its prompt is drawn
       const quiet = s.quietForMs();
       if (quiet < quietMs) return { retryInMs: quietMs - quiet };
       return (await this.screen(s)).trim() ? { value: true } : {};
@@ -271,10 +280,12 @@ export class Terminal {
     if (text.length === 0 && !options.enter) {
       throw new TerminalError("bad-input", "text is empty: nothing to type (to press a key alone, use send_keys)");
     }
+    const why = untypeable(text);
+    if (why) throw new TerminalError("bad-input", why);
     const chunks = chunkText(text);
     const s = await this.live(session);
     await this.ensureTrail();
-    return this.withLock(session, async () => {
+    return this.withSessionLock(session, async () => {
       const total = chunks.length + (options.enter ? 1 : 0);
       const commits: string[] = [];
       let screen = "";
@@ -305,7 +316,7 @@ export class Terminal {
     }
     const s = await this.live(session);
     await this.ensureTrail();
-    return this.withLock(session, async () => {
+    return this.withSessionLock(session, async () => {
       const commits: string[] = [];
       let screen = "";
       for (const key of keys) {
@@ -449,12 +460,19 @@ export class Terminal {
 
   // ---- shell marks (OSC 133, see shell-marks.ts) -----------------------------------------------
 
-  /** Highest command seq started so far in this session (0 if none, or if its shell prints no marks). */
+  /**
+   * Highest command seq started so far in this session (0 if none, or if its shell prints no marks).
+   * Seqs count the commands this process has seen start, from its first call on the session.
+   */
   lastCommandSeq(session: string): number {
     return this.marks.get(session)?.lastSeq ?? 0;
   }
 
-  /** Whether this session's shell prints marks (else callers fall back to quiet-based waits). */
+  /**
+   * Whether this session's shell prints marks (else callers fall back to quiet-based waits): known
+   * once this process has attached to the session (any call on it, e.g. capture). A shell replaced
+   * by `exec` keeps the answer it had.
+   */
   hasShellMarks(session: string): boolean {
     return this.marks.get(session)?.active ?? false;
   }
@@ -643,17 +661,24 @@ export class Terminal {
     return ready;
   }
 
-  /** Run `fn` after every earlier locked call for this session: keystrokes never interleave. */
-  private withLock<T>(session: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(session) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.locks.set(session, tail);
-    void tail.then(() => {
-      if (this.locks.get(session) === tail) this.locks.delete(session);
-    });
-    return next;
+  /**
+   * Run `fn` holding the session's lock, shared with every process on this data directory: no
+   * other caller types into the session meanwhile. Reentrant: calls made inside `fn` (sendText,
+   * sendKeys, a nested withSessionLock) go straight through. Another holder is waited for up to
+   * lockWaitMs, then this rejects with a TerminalError "busy".
+   */
+  async withSessionLock<T>(session: string, fn: () => Promise<T>): Promise<T> {
+    assertSession(session);
+    const held = this.held.getStore();
+    if (held?.has(session)) return fn();
+    const release = await this.locks.acquire(session);
+    try {
+      return await this.held.run(new Set([...(held ?? []), session]), fn);
+    } finally {
+      release();
+    }
   }
+
 }
 
 function isDirectory(path: string): boolean {

@@ -11,7 +11,8 @@ export const capturePane = defineTool({
     "Capture the visible screen of a session (or more scrollback with lines) as text, wrapped lines joined. " +
     "Over max_chars, the oldest part is cut and a header line says so. Also reports the cursor, the foreground " +
     `command and idle (a shell in the foreground and no output for ${IDLE_QUIET_MS} ms). To read a command's result, ` +
-    'pass wait_for: "shell" (the command returned and the prompt is back), "idle" (output paused) or "text" (the ' +
+    'pass wait_for: "shell" (the command returned and the prompt is back: the shell\'s command-end marks say so at once; ' +
+    'a program without them, such as a REPL, counts after 150 ms of quiet), "idle" (output paused) or "text" (the ' +
     "given text is on screen); the wait follows the terminal's output events, and on timeout the screen is returned anyway.",
   toolset: "terminal",
   kind: "read",

@@ -10,7 +10,9 @@ export const sendText = defineTool({
   description:
     "Type text literally into a tmux session, in chunks of at most 16 characters; after each chunk the screen is " +
     "captured and committed to the session's git trail (one commit per chunk). enter=true then presses Enter as its " +
-    "own commit. A newline inside text is typed as a newline (a shell runs the line). To press keys such as C-c, use send_keys.",
+    "own commit. A newline inside text is typed as a newline (a shell runs the line). To press keys such as C-c, use send_keys: " +
+    "text with a NUL or another control character (other than tab, newline, CR) is refused before anything is sent. " +
+    "Only one caller types into a session at a time, across processes; another waits up to 10 s, then gets 'session busy'.",
   toolset: "terminal",
   kind: "terminal",
   inputSchema: {

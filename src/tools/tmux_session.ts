@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { shellQuote } from "../harness/expert.js";
 import { nameSchema } from "../names.js";
 import { TerminalError } from "../tmux/errors.js";
 import { defineTool, UserError } from "./tool.js";
@@ -9,7 +10,8 @@ export const tmuxSession = defineTool({
   description:
     "Manage tmux sessions on experience-mcp's own tmux server (never the user's): create one (working directory " +
     "defaults to its trail directory, so files typed there are in the git trail), list them with their commit counts, " +
-    "or kill one (its trail and recording are kept). Watch live with `tmux -L <socket> attach -t NAME`.",
+    "or kill one (its trail and recording are kept). The socket is this server's own (derived from its data directory): " +
+    "results give the command to watch a session live (`tmux -L <socket> attach -t NAME`).",
   toolset: "terminal",
   kind: "terminal",
   inputSchema: {
@@ -21,10 +23,18 @@ export const tmuxSession = defineTool({
   },
   outputSchema: {
     session: z.string().optional().describe("create: the session created"),
-    cwd: z.string().optional().describe("create: its working directory"),
+    cwd: z.string().optional().describe("create: its working directory, read back from the shell"),
+    attach: z.string().optional().describe("create: the command to watch the session live in your own terminal"),
     trail: z.string().optional().describe("create: the trail repository (git) its keystrokes are committed to"),
     sessions: z
-      .array(z.object({ session: z.string(), created: z.string().describe("ISO time"), commits: z.number().int().describe("trail commits so far") }))
+      .array(
+        z.object({
+          session: z.string(),
+          created: z.string().describe("ISO time"),
+          commits: z.number().int().describe("trail commits so far"),
+          attach: z.string().describe("the command to watch it live"),
+        }),
+      )
       .optional()
       .describe("list: every session"),
     killed: z.boolean().optional().describe("kill: false when there was no such session"),
@@ -32,15 +42,17 @@ export const tmuxSession = defineTool({
   async handle(args, { services }) {
     try {
       const terminal = services.terminal;
+      const attach = (session: string) => `tmux -L ${shellQuote(terminal.cli.socket)} attach -t ${session}`;
       switch (args.action) {
         case "create": {
           if (!args.session) throw new UserError("action=create needs session: a name of 1-64 characters from A-Z a-z 0-9 _ -");
           const r = await terminal.createSession({ session: args.session, cwd: args.cwd, width: args.width, height: args.height });
-          return { structured: r, text: `Created session ${r.session} in ${r.cwd}; keystrokes are committed to ${r.trail}.` };
+          const structured = { ...r, attach: attach(r.session) };
+          return { structured, text: `Created session ${r.session} in ${r.cwd}; keystrokes are committed to ${r.trail}. Watch it: ${structured.attach}` };
         }
         case "list": {
-          const sessions = await terminal.listSessions();
-          const text = sessions.length === 0 ? "No sessions." : sessions.map((s) => `${s.session}  created ${s.created}  ${s.commits} commits`).join("\n");
+          const sessions = (await terminal.listSessions()).map((s) => ({ ...s, attach: attach(s.session) }));
+          const text = sessions.length === 0 ? "No sessions." : sessions.map((s) => `${s.session}  created ${s.created}  ${s.commits} commits  (${s.attach})`).join("\n");
           return { structured: { sessions }, text };
         }
         case "kill": {
