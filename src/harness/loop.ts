@@ -225,7 +225,8 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
   let verdict: Verdict = { passed: false, detail: "no command was run" };
   let verdictKind: RunResult["validator"]["kind"] = validate ? spec.kind : "none";
   let screen = "";
-  let stopped: StopReason = "max_steps";
+  // Widened on purpose: the step closure below assigns it, which narrowing does not see.
+  let stopped = "max_steps" as StopReason;
   let error: string | undefined;
   let refused: RunResult["refused"];
   /** Every command typed in this run: none is typed twice. */
@@ -327,153 +328,158 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
       }
       const signal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(Math.max(1, Math.ceil(left())))]) : AbortSignal.timeout(Math.max(1, Math.ceil(left())));
 
-      const screenLines = obs.screen.split("\n").filter((l) => l.trim() !== "").slice(-SCREEN_LINES_IN_INPUT).join("\n");
-      const decisionInput = `state: ${obs.state}\nforeground: ${obs.foreground}\ntyped: ${obs.typed}\nscreen:\n${screenLines}\ntask: ${task}`;
-      const decision = await decisionExpert.ask({ input: decisionInput, context, trajectory: history, task, accept: (a) => parseDecision(a) !== undefined, signal });
-      const parsed = parseDecision(decision.output);
-      if (!parsed) {
-        stopped = "bad_answer";
-        error = `decision row of ${o.module.decision_tensor} is not "text:<hint>" or "ctrl:<hint>": ${JSON.stringify(decision.output.slice(0, 200))}`;
-        break;
-      }
-
-      const commandInput = `${parsed.prefix}: ${parsed.hint}\ntask: ${task}`;
-      examples.push({ tensor: o.module.decision_tensor, input: decisionInput, expected: `${parsed.prefix}:${parsed.hint}` });
-      let commits: string[] = [];
-      let sent: string;
-      let commandSource: "llm" | "experience";
-      let note = "";
-      let entryVerdict: Verdict = { passed: false, detail: "typed, not run yet" };
-      let exitCode: number | null | undefined;
-      let conclusive = true;
-
-      if (parsed.prefix === "ctrl") {
-        const fits = (h: RecallHit) => h.key.startsWith("ctrl:");
-        const command = await commandExpert.ask({ input: commandInput, context, trajectory: history, task, filter: fits, accept: (a) => parseKeys(a) !== undefined, signal });
-        commandSource = command.source;
-        const keys = parseKeys(command.output);
-        if (!keys) {
+      // One step holds the session: another process typing into it waits (issue 11, the per-session lock).
+      const next = await terminal.withSessionLock(session, async (): Promise<"stop" | "next"> => {
+        const screenLines = obs.screen.split("\n").filter((l) => l.trim() !== "").slice(-SCREEN_LINES_IN_INPUT).join("\n");
+        const decisionInput = `state: ${obs.state}\nforeground: ${obs.foreground}\ntyped: ${obs.typed}\nscreen:\n${screenLines}\ntask: ${task}`;
+        const decision = await decisionExpert.ask({ input: decisionInput, context, trajectory: history, task, accept: (a) => parseDecision(a) !== undefined, signal });
+        const parsed = parseDecision(decision.output);
+        if (!parsed) {
           stopped = "bad_answer";
-          error = `command row of ${o.module.command_tensor} for a ctrl: hint is not key names: ${JSON.stringify(command.output.slice(0, 200))}`;
-          break;
+          error = `decision row of ${o.module.decision_tensor} is not "text:<hint>" or "ctrl:<hint>": ${JSON.stringify(decision.output.slice(0, 200))}`;
+          return "stop";
         }
-        sent = keys.join(" ");
-        if (keysBefore.get(sent) === obs.screen) {
-          stopped = "stuck";
-          error = `the keys ${sent} were already pressed on this same screen; pressing them again would change nothing`;
-          break;
-        }
-        keysBefore.set(sent, obs.screen);
-        const runs = keys.some((k) => k === "Enter" || k === "C-m" || k === "C-j") && pending !== undefined;
-        // The shell's OSC 133 marks (when it prints them) say when the command ends, its status and its output.
-        const seqBefore = runs && terminal.hasShellMarks(session) ? terminal.lastCommandSeq(session) : undefined;
-        const promptBefore = prompt;
-        commits = (await terminal.sendKeys(session, keys)).commits;
-        if (runs || keys.includes("C-c")) {
-          const timeoutMs = Math.max(1, Math.ceil(Math.min(o.stepTimeoutMs ?? 30_000, left())));
-          const record = seqBefore !== undefined ? await terminal.waitForCommandEnd(session, seqBefore, { timeoutMs }) : undefined;
-          note = await waitForCommand();
-          if (runs) {
-            const ran = pending!;
-            pending = undefined;
-            commandsRun++;
-            const cap = await observe();
-            exitCode = record ? record.exitCode : undefined;
-            const output = record ? record.output.replace(/\r/g, "") : outputAfter(cap.screen, ran.command, promptBefore);
-            const v = await check({ command: ran.command, output, exit: exitCode }, signal);
-            entryVerdict = v;
-            conclusive = v.conclusive;
-            // A command that failed its check teaches nothing: its example is dropped.
-            if (!v.passed && v.conclusive) examples.splice(ran.example, 1);
-          }
-        } else entryVerdict = { passed: false, detail: `pressed ${sent}` };
-      } else {
-        textInput = commandInput;
-        const fits = (h: RecallHit) => h.key.startsWith("text:");
-        const found = await commandExpert.candidates({
-          input: commandInput,
-          context,
-          trajectory: history,
-          task,
-          filter: fits,
-          accept: usableCommand,
-          signal,
-          fit: (h) => taskFit(task, h.key),
-          floor,
-        });
-        const skipped: string[] = [];
-        let chosen: { output: string; filled: string; source: "llm" | "experience" } | undefined;
-        for (const a of found.answers) {
-          const raw = cleanAnswer(a.output);
-          if (!usableCommand(raw)) continue;
-          const missing = unfilledPlaceholders(raw, params);
-          if (missing.length > 0) {
-            skipped.push(`${JSON.stringify(raw)} needs ${missing.join(" ")}, which the task does not give`);
-            continue;
-          }
-          const filled = fillTemplate(raw, params);
-          if (typedBefore.has(filled)) {
-            skipped.push(`${JSON.stringify(filled)} was already tried`);
-            continue;
-          }
-          chosen = { output: raw, filled, source: a.source };
-          break;
-        }
-        if (!chosen) {
-          stopped = commandsRun > 0 || typedBefore.size > 0 ? "stuck" : "no_experience";
-          const why = skipped.length ? ` (${skipped.slice(0, 3).join("; ")})` : "";
-          error =
-            stopped === "stuck"
-              ? `no other command to try${why}; the ones tried did not pass the check`
-              : `nothing in ${o.module.command_tensor} fits this task well enough (fit < ${floor})${why}${found.rejected !== undefined ? `, and the LLM's answer was unusable` : ""}; ${TEACH_HINT}`;
-          break;
-        }
-        commandSource = chosen.source;
-        sent = chosen.filled;
-        const cwd = await terminal.cli.display(session, "#{pane_current_path}");
-        const danger = o.allowDestructive ? [] : unaskedDangers(sent, o.task, cwd);
-        if (danger.length > 0) {
-          stopped = "refused";
-          const reason = danger.map((d) => `${d.effect} (${d.what})`).join(", ");
-          refused = { command: sent, reason };
-          error = `refused to type ${JSON.stringify(sent)}: it would ${reason}, which the task does not ask for; pass allow_destructive: true if it should`;
-          break;
-        }
-        // Clear whatever is on the line first, so the command is typed alone.
-        if (obs.state === STATES.typedCommand || obs.state === STATES.noPrompt) await clearLine();
-        typedBefore.add(sent);
-        commits = (await terminal.sendText(session, sent)).commits;
-        examples.push({ tensor: o.module.command_tensor, input: commandInput, expected: templatePair(o.task, sent).command });
-        pending = { command: sent, example: examples.length - 1 };
-      }
 
-      obs = await observe();
-      screen = obs.screen;
-      if (parsed.prefix === "ctrl" && (entryVerdict.detail !== "typed, not run yet")) verdict = entryVerdict;
-      const entry: TrajectoryStep = {
-        step,
-        decision: `${parsed.prefix}:${parsed.hint}`,
-        command: sent,
-        commits,
-        sources: { decision: decision.source, command: commandSource },
-        passed: entryVerdict.passed,
-        detail: entryVerdict.detail + note,
-        ...(exitCode !== undefined ? { exit_code: exitCode } : {}),
-      };
-      trajectory.push(entry);
-      if (parsed.prefix === "ctrl") examples.push({ tensor: o.module.command_tensor, input: commandInput, expected: sent });
-      await o.onStep?.(entry, o.maxSteps);
-      if (entryVerdict.passed) {
-        stopped = "validator";
-        break;
-      }
-      if (!conclusive) {
-        // Nothing can tell whether it worked: typing more would be guessing.
-        stopped = "unverified";
-        break;
-      }
-      const tail = obs.screen.split("\n").slice(-SCREEN_LINES_IN_INPUT).join("\n");
-      history += `====[Iteration ${step}]====\ndecision: ${entry.decision}\ncommand: ${sent}\nscreen after:\n${tail}\nresult: ${entry.detail}\n`;
+        const commandInput = `${parsed.prefix}: ${parsed.hint}\ntask: ${task}`;
+        examples.push({ tensor: o.module.decision_tensor, input: decisionInput, expected: `${parsed.prefix}:${parsed.hint}` });
+        let commits: string[] = [];
+        let sent: string;
+        let commandSource: "llm" | "experience";
+        let note = "";
+        let entryVerdict: Verdict = { passed: false, detail: "typed, not run yet" };
+        let exitCode: number | null | undefined;
+        let conclusive = true;
+
+        if (parsed.prefix === "ctrl") {
+          const fits = (h: RecallHit) => h.key.startsWith("ctrl:");
+          const command = await commandExpert.ask({ input: commandInput, context, trajectory: history, task, filter: fits, accept: (a) => parseKeys(a) !== undefined, signal });
+          commandSource = command.source;
+          const keys = parseKeys(command.output);
+          if (!keys) {
+            stopped = "bad_answer";
+            error = `command row of ${o.module.command_tensor} for a ctrl: hint is not key names: ${JSON.stringify(command.output.slice(0, 200))}`;
+            return "stop";
+          }
+          sent = keys.join(" ");
+          if (keysBefore.get(sent) === obs.screen) {
+            stopped = "stuck";
+            error = `the keys ${sent} were already pressed on this same screen; pressing them again would change nothing`;
+            return "stop";
+          }
+          keysBefore.set(sent, obs.screen);
+          const runs = keys.some((k) => k === "Enter" || k === "C-m" || k === "C-j") && pending !== undefined;
+          // The shell's OSC 133 marks (when it prints them) say when the command ends, its status and its output.
+          const seqBefore = runs && terminal.hasShellMarks(session) ? terminal.lastCommandSeq(session) : undefined;
+          const promptBefore = prompt;
+          commits = (await terminal.sendKeys(session, keys)).commits;
+          if (runs || keys.includes("C-c")) {
+            const timeoutMs = Math.max(1, Math.ceil(Math.min(o.stepTimeoutMs ?? 30_000, left())));
+            const record = seqBefore !== undefined ? await terminal.waitForCommandEnd(session, seqBefore, { timeoutMs }) : undefined;
+            note = await waitForCommand();
+            if (runs) {
+              const ran = pending!;
+              pending = undefined;
+              commandsRun++;
+              const cap = await observe();
+              exitCode = record ? record.exitCode : undefined;
+              const output = record ? record.output.replace(/\r/g, "") : outputAfter(cap.screen, ran.command, promptBefore);
+              const v = await check({ command: ran.command, output, exit: exitCode }, signal);
+              entryVerdict = v;
+              conclusive = v.conclusive;
+              // A command that failed its check teaches nothing: its example is dropped.
+              if (!v.passed && v.conclusive) examples.splice(ran.example, 1);
+            }
+          } else entryVerdict = { passed: false, detail: `pressed ${sent}` };
+        } else {
+          textInput = commandInput;
+          const fits = (h: RecallHit) => h.key.startsWith("text:");
+          const found = await commandExpert.candidates({
+            input: commandInput,
+            context,
+            trajectory: history,
+            task,
+            filter: fits,
+            accept: usableCommand,
+            signal,
+            fit: (h) => taskFit(task, h.key),
+            floor,
+          });
+          const skipped: string[] = [];
+          let chosen: { output: string; filled: string; source: "llm" | "experience" } | undefined;
+          for (const a of found.answers) {
+            const raw = cleanAnswer(a.output);
+            if (!usableCommand(raw)) continue;
+            const missing = unfilledPlaceholders(raw, params);
+            if (missing.length > 0) {
+              skipped.push(`${JSON.stringify(raw)} needs ${missing.join(" ")}, which the task does not give`);
+              continue;
+            }
+            const filled = fillTemplate(raw, params);
+            if (typedBefore.has(filled)) {
+              skipped.push(`${JSON.stringify(filled)} was already tried`);
+              continue;
+            }
+            chosen = { output: raw, filled, source: a.source };
+            break;
+          }
+          if (!chosen) {
+            stopped = commandsRun > 0 || typedBefore.size > 0 ? "stuck" : "no_experience";
+            const why = skipped.length ? ` (${skipped.slice(0, 3).join("; ")})` : "";
+            error =
+              stopped === "stuck"
+                ? `no other command to try${why}; the ones tried did not pass the check`
+                : `nothing in ${o.module.command_tensor} fits this task well enough (fit < ${floor})${why}${found.rejected !== undefined ? `, and the LLM's answer was unusable` : ""}; ${TEACH_HINT}`;
+            return "stop";
+          }
+          commandSource = chosen.source;
+          sent = chosen.filled;
+          const cwd = await terminal.cli.display(session, "#{pane_current_path}");
+          const danger = o.allowDestructive ? [] : unaskedDangers(sent, o.task, cwd);
+          if (danger.length > 0) {
+            stopped = "refused";
+            const reason = danger.map((d) => `${d.effect} (${d.what})`).join(", ");
+            refused = { command: sent, reason };
+            error = `refused to type ${JSON.stringify(sent)}: it would ${reason}, which the task does not ask for; pass allow_destructive: true if it should`;
+            return "stop";
+          }
+          // Clear whatever is on the line first, so the command is typed alone.
+          if (obs.state === STATES.typedCommand || obs.state === STATES.noPrompt) await clearLine();
+          typedBefore.add(sent);
+          commits = (await terminal.sendText(session, sent)).commits;
+          examples.push({ tensor: o.module.command_tensor, input: commandInput, expected: templatePair(o.task, sent).command });
+          pending = { command: sent, example: examples.length - 1 };
+        }
+
+        obs = await observe();
+        screen = obs.screen;
+        if (parsed.prefix === "ctrl" && (entryVerdict.detail !== "typed, not run yet")) verdict = entryVerdict;
+        const entry: TrajectoryStep = {
+          step,
+          decision: `${parsed.prefix}:${parsed.hint}`,
+          command: sent,
+          commits,
+          sources: { decision: decision.source, command: commandSource },
+          passed: entryVerdict.passed,
+          detail: entryVerdict.detail + note,
+          ...(exitCode !== undefined ? { exit_code: exitCode } : {}),
+        };
+        trajectory.push(entry);
+        if (parsed.prefix === "ctrl") examples.push({ tensor: o.module.command_tensor, input: commandInput, expected: sent });
+        await o.onStep?.(entry, o.maxSteps);
+        if (entryVerdict.passed) {
+          stopped = "validator";
+          return "stop";
+        }
+        if (!conclusive) {
+          // Nothing can tell whether it worked: typing more would be guessing.
+          stopped = "unverified";
+          return "stop";
+        }
+        const tail = obs.screen.split("\n").slice(-SCREEN_LINES_IN_INPUT).join("\n");
+        history += `====[Iteration ${step}]====\ndecision: ${entry.decision}\ncommand: ${sent}\nscreen after:\n${tail}\nresult: ${entry.detail}\n`;
+        return "next";
+      });
+      if (next === "stop") break;
     }
   } catch (err) {
     if (left() <= 0 && (err instanceof LlmError || (err instanceof TerminalError && err.code === "timeout"))) {
