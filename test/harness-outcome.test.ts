@@ -158,7 +158,8 @@ test("over stdio: time_limit_s holds though the validator forks a long sleep (it
   const t = tempHome();
   const { client, transport } = await spawnClient(t.home);
   try {
-    for (const command of ["sleep 40 & sleep 30", "(sleep 40 &); sleep 30"]) {
+    // The last one escapes the process group (setsid) and holds the output pipe: the run must not wait for it.
+    for (const command of ["sleep 40 & sleep 30", "(sleep 40 &); sleep 30", "setsid sleep 40 & sleep 30"]) {
       const started = Date.now();
       const r = await client.callTool({
         name: "run_harness",
