@@ -9,6 +9,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TmuxCli } from "../src/tmux/tmux.js";
 import { runWorker } from "../src/train/worker.js";
+import { VersionExpert } from "../src/train/forward.js";
+import { commandExample } from "../src/harness/slots.js";
 import { FAMILIES } from "../bench/harness-tasks.js";
 import { connect, textOf } from "./helpers.js";
 
@@ -113,6 +115,10 @@ test("train_model: a request too small to hold examples out is answered at once;
     assert.equal(q.status, "queued");
     const w = await runWorker({ home: c.home, watch: false });
     assert.deepEqual(w.processed.map((p) => p.status), ["deployed"]);
+    // Nothing taught is lost to the held-out split: once the gates pass, the version learns those too.
+    const version = c.app.services.store.activeVersion("coder/command")!;
+    const expert = new VersionExpert(db, "coder/command", version);
+    for (const e of examples.map((x) => commandExample(x.input, x.expected))) assert.equal((await expert.forward(e.input)).output, e.expected, e.input);
     // Transfer: taught with notes.txt in one wording, it solves another file in another wording.
     const { cwd } = await c.ok<{ cwd: string }>("tmux_session", { action: "create", session: "transfer" });
     writeFileSync(join(cwd, "data.csv"), "1\n2\n3\n");

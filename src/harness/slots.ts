@@ -19,7 +19,7 @@ const QUOTED = /"([^"\n]*)"|'([^'\n]*)'/g;
 const NOT_A_VALUE = /^(?:the|a|an|of|in|into|to|on|at|from|with|and|or|that|which|named|called|is|as|it|its|this|for|by)$/i;
 const VALUE_PATTERNS: RegExp[] = [
   // the text done into status.txt / print the word hello
-  /\b(?:text|word|string|message)\s+(.+?)(?=\s+(?:into|to|in|onto|inside)\s|\s*[,;]|\s*\.?\s*$)/gi,
+  /\bthe\s+(?:text|word|string|message)\s+(.+?)(?=\s+(?:into|to|in|onto|inside)\s|\s*[,;]|\s*\.?\s*$)/gi,
   // a file named notes.txt / a directory called build
   /\b(?:named|called)\s+([^\s,;]+?)(?=[.,;]?(?:\s|$))/gi,
   // the directory build / into the folder src

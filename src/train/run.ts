@@ -123,6 +123,12 @@ export async function runRequest(ctx: RunContext, request: TrainRequest): Promis
       return "rejected";
     }
     const version = staging;
+    if (request.backend === "experience" && dataset.eval.length > 0) {
+      // The held-out examples have judged this version; now it learns them too (issue 15), so no
+      // example a user taught is lost to the split. Offline, no LLM: the same symbolic step.
+      const learnt = await trainExperience(db, store, request.tensor, staging, dataset.eval, ctx.alive);
+      (metrics.train as Record<string, unknown>).heldout_learnt_after_gates = learnt.added + learnt.patched;
+    }
     db.transaction(() => {
       store.activate(request.tensor, version, base);
       const mark = db.prepare("UPDATE examples SET used_at = ? WHERE id = ? AND used_at IS NULL");
