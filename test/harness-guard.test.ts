@@ -148,3 +148,19 @@ test("derived checks: what the task's words promise, and nothing when they promi
     d.done();
   }
 });
+
+test("help rows: option lines of --help become (description, command) rows; options with arguments and --help itself do not", async () => {
+  const { parseHelp } = await import("../src/harness/help-rows.js");
+  const help = [
+    "Usage: uname [OPTION]...",
+    "  -a, --all                print all information, in the following order,",
+    "  -s, --kernel-name        print the kernel name",
+    "  -w, --width=COLS         set the width",
+    "      --help        display this help and exit",
+  ].join("\n");
+  assert.deepEqual(parseHelp("uname", help), [
+    { task: "print all information, in the following order", command: "uname -a", takesFile: false },
+    { task: "print the kernel name", command: "uname -s", takesFile: false },
+  ]);
+  assert.equal(parseHelp("wc", "Usage: wc [OPTION]... [FILE]...\n  -l, --lines            print the newline counts\n")[0]!.takesFile, true);
+});

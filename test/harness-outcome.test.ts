@@ -86,6 +86,18 @@ test("unquoted parameters fill the template: no literal {1} file; the derived ch
   }
 });
 
+test("the machine's --help lines are offline experience: 'print the kernel name' runs uname -s, checked by the caller's validator", async () => {
+  const c = await open();
+  try {
+    await session(c, "help");
+    const r = await c.ok<Result>("run_harness", { task: "print the kernel name", session: "help", validator: { kind: "regex", pattern: "^Linux$" } });
+    assert.equal(r.outcome, "verified", JSON.stringify(r));
+    assert.equal(r.trajectory[0]!.command, "uname -s");
+  } finally {
+    await c.close();
+  }
+});
+
 test("a command that fails: its exit status and the check say so, it is not typed again, and the run stops stuck", async () => {
   const c = await open();
   try {

@@ -20,6 +20,7 @@ import type { Terminal } from "../tmux/terminal.js";
 import { deriveChecks, outputAfter, type DerivedCheck } from "./derive.js";
 import { Expert, NoExperienceError } from "./expert.js";
 import { unaskedDangers } from "./guard.js";
+import { HELP_FLOOR, helpRows } from "./help-rows.js";
 import { LlmError, type Llm } from "./llm.js";
 import { STATES, seedModule, type HarnessModule, type ValidatorSpec } from "./modules.js";
 import { clearUnsolved, recordRun, recordUnsolved, type Example } from "./record.js";
@@ -406,7 +407,14 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
           });
           const skipped: string[] = [];
           let chosen: { output: string; filled: string; source: "llm" | "experience" } | undefined;
-          for (const a of found.answers) {
+          // Last resort, offline experience of the machine's own: the --help option lines of installed commands.
+          const fromHelp = helpRows()
+            .filter((h) => (h.takesFile ? params.length === 1 : params.length === 0))
+            .map((h) => ({ h, fit: taskFit(task, `task: ${h.task}${h.takesFile ? " {1}" : ""}`) }))
+            .filter((x) => x.fit >= HELP_FLOOR)
+            .sort((a, b) => b.fit - a.fit)
+            .map(({ h }) => ({ output: h.takesFile ? `${h.command} {1}` : h.command, source: "experience" as const }));
+          for (const a of [...found.answers, ...fromHelp]) {
             const raw = cleanAnswer(a.output);
             if (!usableCommand(raw)) continue;
             const missing = unfilledPlaceholders(raw, params);
