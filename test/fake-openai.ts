@@ -47,6 +47,8 @@ export interface FakeOpenAiOptions {
   failJobsWith?: string;
   /** Answers a row-proposal request (the experience backend's LLM step); default "{}". */
   propose?: (user: string) => string;
+  /** Answers a chat instead of the models above when it returns a string (a model that answers badly on purpose). */
+  chat?: (user: string, n: number) => string | undefined;
 }
 
 export interface FakeOpenAi {
@@ -236,7 +238,7 @@ export async function startFakeOpenAi(o: FakeOpenAiOptions = {}): Promise<FakeOp
         const system = b.messages.find((m) => m.role === "system")?.content ?? "";
         const user = b.messages.find((m) => m.role === "user")?.content ?? "";
         if (!learnt.has(b.model) && !jobs.some((j) => j.model === b.model) && b.model.startsWith("ft:")) return fail(404, `The model ${b.model} does not exist`);
-        const content = system.includes("improve an experience table") ? (o.propose?.(user) ?? "{}") : answer(b.model, user);
+        const content = system.includes("improve an experience table") ? (o.propose?.(user) ?? "{}") : (o.chat?.(user, chats.length - 1) ?? answer(b.model, user));
         return send(200, {
           id: `chatcmpl-${chats.length}`,
           object: "chat.completion",

@@ -28,6 +28,8 @@ interface Step {
 
 interface HarnessResult {
   success: boolean;
+  outcome: string;
+  refused?: { command: string; reason: string };
   steps: number;
   session: string;
   trajectory: Step[];
@@ -112,34 +114,40 @@ test("the offline coder solves shell tasks through a real tmux, each checked by 
   }
 });
 
-test("the idle validator: done once a command ran and the prompt is back; a fresh session is made when none is named", async () => {
+test("no validator: a task whose effect nothing can check is unverified, not a success; one the words promise is checked; a fresh session is made when none is named", async () => {
   const c = await open();
   try {
     const r = await c.ok<HarnessResult>("run_harness", { task: "show the working directory" });
-    assert.equal(r.success, true, JSON.stringify(r));
+    assert.equal(r.success, false, JSON.stringify(r));
+    assert.equal(r.outcome, "unverified");
+    assert.equal(r.recorded, 0, "an unverified run is not a training example");
     assert.match(r.session, /^harness-/);
-    assert.equal(r.validator.kind, "idle");
+    assert.equal(r.validator.kind, "none");
     assert.match(r.final_screen, new RegExp(`^${join(c.home, "trails", r.session).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
-    // cd changes the prompt; idle still sees the command finish (the new prompt is learnt).
+    // cd changes the prompt; the loop still sees the command finish (the new prompt is learnt),
+    // and the task's words give the check: the shell must be in d2.
     mkdirSync(join(c.home, "trails", r.session, "d2"));
     const cd = await c.ok<HarnessResult>("run_harness", { task: 'go into the directory "d2"', session: r.session, max_steps: 4 });
     assert.equal(cd.success, true, JSON.stringify(cd));
+    assert.equal(cd.outcome, "verified");
+    assert.equal(cd.validator.kind, "derived");
     assert.equal(cd.steps, 2);
   } finally {
     await c.close();
   }
 });
 
-test("a validator that never passes: the run stops at max_steps with success:false and the trajectory of every step", async () => {
+test("a validator that never passes: the command is not typed again; the run stops stuck with the trajectory of every step", async () => {
   const c = await open();
   try {
-    const r = await c.ok<HarnessResult>("run_harness", { task: "print hello world", validator: { kind: "regex", pattern: "^never shown$" }, max_steps: 3 });
+    const r = await c.ok<HarnessResult>("run_harness", { task: "print hello world", validator: { kind: "regex", pattern: "^never shown$" }, max_steps: 8 });
     assert.equal(r.success, false);
-    assert.equal(r.stopped, "max_steps");
-    assert.equal(r.steps, 3);
+    assert.equal(r.outcome, "stuck");
+    assert.equal(r.stopped, "stuck");
+    assert.equal(r.steps, 2);
     assert.deepEqual(
       r.trajectory.map((s) => s.command),
-      ["echo hello world", "Enter", "echo hello world"],
+      ["echo hello world", "Enter"],
     );
     assert.equal(r.validator.passed, false);
     assert.match(r.final_screen, /^hello world$/m, "the best the run could do is on the screen");

@@ -128,11 +128,16 @@ test("from MCP: train_model openai → deployed → run_harness answers with the
     assert.equal(s.model, tuned);
 
     // A reworded task of a trained family: the command expert now asks the fine-tuned model.
+    const { cwd } = await call<{ cwd: string }>("tmux_session", { action: "create", session: "tuned" });
+    writeFileSync(join(cwd, "notes.txt"), "first\nthe last one\n");
     const before = fake.chats.length;
+    // Checked on the command's output: success means verified (issue 15).
     const h = await call<{ success: boolean; trajectory: Array<{ command: string; sources: { command: string } }> }>("run_harness", {
       task: 'print the last line of the file "notes.txt"',
+      session: "tuned",
       llm: "auto",
       max_steps: 4,
+      validator: { kind: "regex", pattern: "^the last one$" },
     });
     const asked = fake.chats.slice(before);
     assert.ok(asked.some((c) => c.model === tuned), "the trained tensor answers with its model");

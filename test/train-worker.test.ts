@@ -120,11 +120,11 @@ test("a poisoned batch (wrong expected outputs) is rejected and the active versi
     assert.deepEqual(store.versions(TENSOR).map((v) => [v.version, v.status]), [[1, "active"]], "the rejected staging version is dropped");
     assert.equal(unused(db), poison.length, "a rejected run consumes no examples");
     const rejected = (db.prepare("SELECT count(*) AS n FROM examples WHERE rejected_at IS NOT NULL").get() as { n: number }).n;
-    assert.equal(rejected, poison.length, "they are marked rejected");
-    // …so the next run does not pick them up again.
+    assert.equal(rejected, 0, "they are not set aside");
+    // …they stay queued (issue 15): the next request trains on them again, and the gates turn them down again.
     const next = queue(db, []);
-    assert.deepEqual(worker(home).processed.map((p) => p.status), ["failed"]);
-    assert.match(getRequest(db, next.id)!.error ?? "", /insufficient data: 0 /);
+    assert.deepEqual(worker(home).processed.map((p) => p.status), ["rejected"]);
+    assert.equal(JSON.parse(getRequest(db, next.id)!.metrics!).dataset.examples, poison.length);
     // The same recall as before.
     assert.equal(store.recall(`${HINT}\ntask: show the current date`, { tensor: TENSOR, k: 1 })[0]?.value, "date");
   } finally {

@@ -364,6 +364,11 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX fix_demotions_by_signature ON fix_demotions (signature);
   `,
+  // 8 (issue 15): an example from a run whose effect nothing checked is kept, marked unverified (0),
+  // and training skips it unless asked; verified runs, train_model examples and demonstrations are 1.
+  `
+  ALTER TABLE examples ADD COLUMN verified INTEGER NOT NULL DEFAULT 1;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

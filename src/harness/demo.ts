@@ -62,7 +62,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     out("screen:");
     for (const line of r.final_screen.split("\n").slice(-8)) out(`  ${line}`);
     out("");
-    out(`verdict:   ${r.success ? "SUCCESS" : "NOT DONE"} after ${r.steps} step${r.steps === 1 ? "" : "s"} (${r.validator.detail})${r.error ? `: ${r.error}` : ""}`);
+    out(`verdict:   ${r.success ? "SUCCESS" : `NOT DONE (${r.outcome})`} after ${r.steps} step${r.steps === 1 ? "" : "s"} (${r.validator.detail})${r.error ? `: ${r.error}` : ""}`);
     const metrics = await validateTrail(trailsDir(config.home), r.session);
     out(`trail:     ${JSON.stringify(metrics)}`);
     if (r.recorded > 0) out(`learned:   ${r.recorded} training examples recorded (run ${r.run_id})`);

@@ -54,6 +54,26 @@ export class Expert {
     return this.store.recall(o.input, { tensor: this.tensor, k: o.filter ? this.k * 4 : this.k }).filter((h) => !o.filter || o.filter(h)).slice(0, this.k);
   }
 
+  /**
+   * Every answer worth trying, best first: the LLM's (when configured and usable), then the rows
+   * whose `fit` reaches `floor` (offline, these are the only answers). Rows below the floor are
+   * still the LLM's worked examples, but never typed on their own.
+   */
+  async candidates(o: AskOptions & { fit: (hit: RecallHit) => number; floor: number; pool?: number }): Promise<{ answers: Array<{ output: string; source: "llm" | "experience"; fit?: number }>; examples: Array<{ id: number; score: number }>; rejected?: string }> {
+    const pool = this.store
+      .recall(o.input, { tensor: this.tensor, k: o.pool ?? 40 })
+      .filter((h) => !o.filter || o.filter(h))
+      .map((h) => ({ h, fit: o.fit(h) }))
+      .sort((a, b) => b.fit - a.fit || b.h.score - a.h.score);
+    const hits = pool.slice(0, this.k).map((p) => p.h);
+    const examples = pool.slice(0, this.k).map((p) => ({ id: p.h.id, score: Math.round(p.fit * 1000) / 1000 }));
+    const rows = pool.filter((p) => p.fit >= o.floor).map((p) => ({ output: p.h.value, source: "experience" as const, fit: p.fit }));
+    if (!this.llm) return { answers: rows, examples };
+    const output = await this.llm.complete(buildPrompt(o, hits), o.signal);
+    if (output && (!o.accept || o.accept(output))) return { answers: [{ output, source: "llm" }, ...rows], examples };
+    return { answers: rows, examples, rejected: output };
+  }
+
   async ask(o: AskOptions): Promise<ExpertAnswer> {
     const hits = this.retrieve(o);
     const examples = hits.map((h) => ({ id: h.id, score: Math.round(h.score * 1000) / 1000 }));
@@ -87,34 +107,5 @@ export function buildPrompt(o: Pick<AskOptions, "input" | "context" | "trajector
   ];
 }
 
-// ---- task parameters ----------------------------------------------------------------------------
-
-const QUOTED = /"([^"\n]*)"|'([^'\n]*)'/g;
-
-/**
- * Quoted words of a task are its parameters: `write "hi" to "a.txt"` becomes the template
- * `write "{1}" to "{2}"` (what retrieval matches against rows written the same way) and the
- * values ["hi", "a.txt"].
- */
-export function parameterize(task: string): { template: string; params: string[] } {
-  const params: string[] = [];
-  const template = task.replace(QUOTED, (_m, dq: string | undefined, sq: string | undefined) => {
-    params.push(dq ?? sq ?? "");
-    return `"{${params.length}}"`;
-  });
-  return { template, params };
-}
-
-/** A word the shell reads as itself: left bare; anything else in single quotes. */
-export function shellQuote(value: string): string {
-  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(value)) return value;
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Fill `{n}` with the n-th parameter, shell-quoted; a placeholder without a parameter stays as it is. */
-export function fillTemplate(command: string, params: readonly string[]): string {
-  return command.replace(/\{(\d{1,2})\}/g, (m, n: string) => {
-    const v = params[Number(n) - 1];
-    return v === undefined ? m : shellQuote(v);
-  });
-}
+// Task parameters live in slots.ts; re-exported for the modules that import them from here.
+export { fillTemplate, parameterize, shellQuote } from "./slots.js";

@@ -1,8 +1,14 @@
 /**
  * The two-expert loop (the seed's `ft_recurrent`): observe the screen → decision expert
  * (`text:<hint>` or `ctrl:<hint>`) → command expert (a command line, or key names) → type it or
- * press the keys → wait for the terminal (event-driven) → observe → validator. Stops at the first
- * step the validator passes; each iteration is appended to the trajectory both experts see.
+ * press the keys → wait for the command to end → check its effect. Each iteration is appended to
+ * the trajectory both experts see.
+ *
+ * What keeps it honest (issue 15): success means the effect was checked on output produced after
+ * the last command started (the caller's validator, or checks derived from the task); a command
+ * is typed only when a row fits the task's own words well enough (or the LLM gave it); a command
+ * that destroys something the task did not ask to destroy is refused; a command is never typed
+ * twice in a run; nothing is left typed at the prompt.
  */
 import { randomBytes } from "node:crypto";
 import type { Db } from "../experience/db.js";
@@ -11,11 +17,15 @@ import { TerminalError } from "../tmux/errors.js";
 import { isAllowedKey } from "../tmux/keys.js";
 import { isShell } from "../tmux/shell.js";
 import type { Terminal } from "../tmux/terminal.js";
-import { Expert, NoExperienceError, fillTemplate, parameterize } from "./expert.js";
+import { deriveChecks, outputAfter, type DerivedCheck } from "./derive.js";
+import { Expert, NoExperienceError } from "./expert.js";
+import { unaskedDangers } from "./guard.js";
+import { HELP_FLOOR, helpRows } from "./help-rows.js";
 import { LlmError, type Llm } from "./llm.js";
 import { STATES, seedModule, type HarnessModule, type ValidatorSpec } from "./modules.js";
 import { clearUnsolved, recordRun, recordUnsolved, type Example } from "./record.js";
-import { prepareValidator, type StepState, type Verdict } from "./validators.js";
+import { fillTemplate, parameterize, taskFit, templatePair, unfilledPlaceholders } from "./slots.js";
+import { prepareValidator, type Verdict } from "./validators.js";
 
 export interface TrajectoryStep {
   step: number;
@@ -29,28 +39,47 @@ export interface TrajectoryStep {
   sources: { decision: "llm" | "experience"; command: "llm" | "experience" };
   passed: boolean;
   detail: string;
+  /** The exit status of the command this step ran, when the shell reported it. */
+  exit_code?: number | null;
 }
 
-export type StopReason = "validator" | "max_steps" | "time_limit" | "session_ended" | "llm_error" | "no_experience" | "bad_answer" | "terminal_error";
+export type StopReason =
+  | "validator"
+  | "unverified"
+  | "max_steps"
+  | "time_limit"
+  | "session_ended"
+  | "llm_error"
+  | "no_experience"
+  | "bad_answer"
+  | "terminal_error"
+  | "refused"
+  | "stuck";
+
+/** What the run achieved, in one word: only `verified` is a success. */
+export type Outcome = "verified" | "unverified" | "failed" | "no_experience" | "refused" | "stuck" | "time_limit";
 
 export interface RunResult {
   success: boolean;
+  outcome: Outcome;
   steps: number;
   session: string;
   trajectory: TrajectoryStep[];
   final_screen: string;
-  validator: { kind: ValidatorSpec["kind"]; passed: boolean; detail: string };
+  validator: { kind: ValidatorSpec["kind"] | "derived" | "none"; passed: boolean; detail: string };
   stopped: StopReason;
   error?: string;
+  /** A refused run: the command that was not typed and why. */
+  refused?: { command: string; reason: string };
   run_id: string;
-  /** Training examples recorded (successful runs only). */
+  /** Training examples recorded (verified runs; an unverified run's are kept apart, unused by default). */
   recorded: number;
 }
 
 export interface RunDeps {
   store: ExperienceStore;
   terminal: Terminal;
-  /** Where successful runs are recorded as training examples; omitted = not recorded. */
+  /** Where runs are recorded as training examples; omitted = not recorded. */
   db?: Db;
 }
 
@@ -60,14 +89,18 @@ export interface RunOptions {
   /** Use this session (created when missing); default: a new one named harness-<id>. */
   session?: string;
   maxSteps: number;
-  /** Default: the module's validator. */
+  /** Default: the module's validator ("idle" means: checks derived from the task). */
   validator?: ValidatorSpec;
-  /** Undefined = offline: the best retrieved row answers. */
+  /** Undefined = offline: the rows that fit the task answer. */
   llm?: Llm;
   /** Hard cap on the whole run. */
   timeLimitMs: number;
   /** Longest wait for one command to finish (default 30 s, never past the time limit). */
   stepTimeoutMs?: number;
+  /** Let commands that delete, overwrite, kill or rewrite history run though the task does not ask for it. */
+  allowDestructive?: boolean;
+  /** Least task fit for a row to be typed offline (default FIT_FLOOR). */
+  fitFloor?: number;
   onStep?: (step: TrajectoryStep, maxSteps: number) => void | Promise<void>;
   signal?: AbortSignal;
 }
@@ -76,6 +109,17 @@ export interface RunOptions {
 export class HarnessInputError extends Error {
   override name = "HarnessInputError";
 }
+
+/**
+ * Least content-word Jaccard between the task and a row's task for the row to drive a command.
+ * Calibrated with `npm run eval:harness -- --calibrate` on the training families only: below it,
+ * wrong rows outnumber right ones (see docs/harness.md).
+ */
+export const FIT_FLOOR = 0.6;
+
+export const TEACH_HINT =
+  "teach it: run the command yourself in this session (send_text) right after this run, then harvest {source:\"trails\"} turns it into an example; " +
+  'or train_model {tensor:"coder/command", examples:[{input:"<the task>", expected:"<the command>"}]}; or configure an LLM endpoint (OPENAI_BASE_URL)';
 
 interface Observation {
   screen: string;
@@ -88,6 +132,7 @@ const SCREEN_LINES_IN_INPUT = 5;
 const MAX_TEXT_COMMAND = 1000;
 /** After Enter, a shell back in the foreground and this quiet means the command is done even if the prompt changed (cd). */
 const PROMPT_CHANGE_QUIET_MS = 1000;
+const CLEAR_LINE = ["C-e", "C-u"];
 
 function lastLine(screen: string): string {
   const lines = screen.split("\n").filter((l) => l.trim() !== "");
@@ -123,6 +168,23 @@ function usableCommand(output: string): boolean {
   return s.length > 0 && s.length <= MAX_TEXT_COMMAND && !s.includes("\n");
 }
 
+export function outcomeOf(stopped: StopReason, commandsRun: number): Outcome {
+  switch (stopped) {
+    case "validator":
+      return "verified";
+    case "unverified":
+      return "unverified";
+    case "no_experience":
+      return commandsRun > 0 ? "stuck" : "no_experience";
+    case "refused":
+    case "stuck":
+    case "time_limit":
+      return stopped;
+    default:
+      return "failed";
+  }
+}
+
 export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResult> {
   const { store, terminal } = deps;
   const started = performance.now();
@@ -130,9 +192,10 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
   const left = () => deadline - performance.now();
   const runId = `run-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
   const spec = o.validator ?? o.module.validator;
-  let validate: ReturnType<typeof prepareValidator>;
+  // "idle" only says the prompt came back: it checks no effect, so the task's own words decide.
+  let validate: ReturnType<typeof prepareValidator> | undefined;
   try {
-    validate = prepareValidator(spec);
+    validate = spec.kind === "idle" ? undefined : prepareValidator(spec);
   } catch (err) {
     throw new HarnessInputError((err as Error).message);
   }
@@ -152,6 +215,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
   const context = params.length
     ? `Parameters: ${params.map((p, i) => `{${i + 1}} = ${JSON.stringify(p)}`).join(", ")}. Write {1}, {2}, … in the output where they belong; they are filled in, shell-quoted.`
     : undefined;
+  const floor = o.fitFloor ?? FIT_FLOOR;
 
   const trajectory: TrajectoryStep[] = [];
   const examples: Example[] = [];
@@ -159,15 +223,32 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
   let textInput: string | undefined;
   let history = "";
   let commandsRun = 0;
-  let verdict: Verdict = { passed: false, detail: "no step was taken" };
+  let verdict: Verdict = { passed: false, detail: "no command was run" };
+  let verdictKind: RunResult["validator"]["kind"] = validate ? spec.kind : "none";
   let screen = "";
-  let stopped: StopReason = "max_steps";
+  // Widened on purpose: the step closure below assigns it, which narrowing does not see.
+  let stopped = "max_steps" as StopReason;
   let error: string | undefined;
+  let refused: RunResult["refused"];
+  /** Every command typed in this run: none is typed twice. */
+  const typedBefore = new Set<string>();
+  /** Keys pressed, with the screen they were pressed on: the same keys on the same screen would change nothing. */
+  const keysBefore = new Map<string, string>();
+  /** The command typed and not yet run, with the index of its example. */
+  let pending: { command: string; example: number } | undefined;
 
   // The prompt is what the last line shows while nothing is typed: learnt now, relearnt after a command that changes it.
   const first = await terminal.capture(session);
   let prompt = lastLine(first.text);
   screen = first.text;
+  const startCwd = await terminal.cli.display(session, "#{pane_current_path}");
+  // Derived checks that already hold before anything runs prove nothing: dropped.
+  let checks: DerivedCheck[] = [];
+  if (!validate) {
+    const before = { startCwd, cwd: startCwd, output: "" };
+    checks = deriveChecks(o.task).filter((c) => !c.test(before));
+    if (checks.length > 0) verdictKind = "derived";
+  }
 
   const observe = async (): Promise<Observation> => {
     const cap = await terminal.capture(session, { maxChars: 20_000 });
@@ -208,6 +289,32 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
     }
   };
 
+  /** Did the command just run do the task? The caller's validator, or the derived checks, on its own output. */
+  const check = async (ran: { command: string; output: string; exit: number | null | undefined }, signal: AbortSignal): Promise<Verdict & { conclusive: boolean }> => {
+    const cwd = await terminal.cli.display(session, "#{pane_current_path}");
+    const exitNote = typeof ran.exit === "number" && ran.exit !== 0 ? `; the command exited ${ran.exit}` : "";
+    if (validate) {
+      const v = await validate({ screen: ran.output, output: ran.output, atEmptyPrompt: true, shellInForeground: true, commandsRun, cwd }, signal);
+      return { ...v, conclusive: true, detail: v.detail + exitNote };
+    }
+    if (checks.length > 0) {
+      const failed = checks.filter((c) => !c.test({ startCwd, cwd, output: ran.output }));
+      if (failed.length > 0) return { passed: false, conclusive: true, detail: `not done: expected ${failed.map((c) => c.describe).join("; ")}${exitNote}` };
+      if (exitNote) return { passed: false, conclusive: true, detail: `the checks hold (${checks.map((c) => c.describe).join("; ")}) but${exitNote.slice(1)}` };
+      return { passed: true, conclusive: true, detail: `checked: ${checks.map((c) => c.describe).join("; ")}` };
+    }
+    if (exitNote) return { passed: false, conclusive: true, detail: `nothing in the task can be checked, and${exitNote.slice(1)}` };
+    return {
+      passed: false,
+      conclusive: false,
+      detail: `the command ${ran.exit === 0 ? "exited 0" : "finished"}, but nothing checks its effect: pass a validator (regex or command) to verify it`,
+    };
+  };
+
+  const clearLine = async () => {
+    await terminal.sendKeys(session, CLEAR_LINE);
+  };
+
   try {
     let obs = await observe();
     for (let step = 1; step <= o.maxSteps; step++) {
@@ -222,80 +329,165 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
       }
       const signal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(Math.max(1, Math.ceil(left())))]) : AbortSignal.timeout(Math.max(1, Math.ceil(left())));
 
-      const screenLines = obs.screen.split("\n").filter((l) => l.trim() !== "").slice(-SCREEN_LINES_IN_INPUT).join("\n");
-      const decisionInput = `state: ${obs.state}\nforeground: ${obs.foreground}\ntyped: ${obs.typed}\nscreen:\n${screenLines}\ntask: ${task}`;
-      const decision = await decisionExpert.ask({ input: decisionInput, context, trajectory: history, task, accept: (a) => parseDecision(a) !== undefined, signal });
-      const parsed = parseDecision(decision.output);
-      if (!parsed) {
-        stopped = "bad_answer";
-        error = `decision row of ${o.module.decision_tensor} is not "text:<hint>" or "ctrl:<hint>": ${JSON.stringify(decision.output.slice(0, 200))}`;
-        break;
-      }
-
-      const commandInput = `${parsed.prefix}: ${parsed.hint}\ntask: ${task}`;
-      if (parsed.prefix === "text") textInput = commandInput;
-      const fits = (h: RecallHit) => h.key.startsWith(`${parsed.prefix}:`);
-      const accept = parsed.prefix === "ctrl" ? (a: string) => parseKeys(a) !== undefined : usableCommand;
-      const command = await commandExpert.ask({ input: commandInput, context, trajectory: history, task, filter: fits, accept, signal });
-
-      let commits: string[];
-      let sent: string;
-      let note = "";
-      if (parsed.prefix === "ctrl") {
-        const keys = parseKeys(command.output);
-        if (!keys) {
+      // One step holds the session: another process typing into it waits (issue 11, the per-session lock).
+      const next = await terminal.withSessionLock(session, async (): Promise<"stop" | "next"> => {
+        const screenLines = obs.screen.split("\n").filter((l) => l.trim() !== "").slice(-SCREEN_LINES_IN_INPUT).join("\n");
+        const decisionInput = `state: ${obs.state}\nforeground: ${obs.foreground}\ntyped: ${obs.typed}\nscreen:\n${screenLines}\ntask: ${task}`;
+        const decision = await decisionExpert.ask({ input: decisionInput, context, trajectory: history, task, accept: (a) => parseDecision(a) !== undefined, signal });
+        const parsed = parseDecision(decision.output);
+        if (!parsed) {
           stopped = "bad_answer";
-          error = `command row of ${o.module.command_tensor} for a ctrl: hint is not key names: ${JSON.stringify(command.output.slice(0, 200))}`;
-          break;
+          error = `decision row of ${o.module.decision_tensor} is not "text:<hint>" or "ctrl:<hint>": ${JSON.stringify(decision.output.slice(0, 200))}`;
+          return "stop";
         }
-        sent = keys.join(" ");
-        commits = (await terminal.sendKeys(session, keys)).commits;
-        const runs = keys.some((k) => k === "Enter" || k === "C-m" || k === "C-j");
-        if (runs) commandsRun++;
-        // A command was started or interrupted: let it finish (or give up at the step's limit).
-        if (runs || keys.includes("C-c")) note = await waitForCommand();
-      } else {
-        if (!usableCommand(command.output)) {
-          stopped = "bad_answer";
-          error = `command row of ${o.module.command_tensor} is not one line of at most ${MAX_TEXT_COMMAND} characters`;
-          break;
-        }
-        sent = fillTemplate(cleanAnswer(command.output), params);
-        commits = (await terminal.sendText(session, sent)).commits;
-      }
 
-      obs = await observe();
-      screen = obs.screen;
-      const cwd = await terminal.cli.display(session, "#{pane_current_path}");
-      const state: StepState = {
-        screen: obs.screen,
-        atEmptyPrompt: obs.state === STATES.emptyPrompt,
-        shellInForeground: obs.state !== STATES.running,
-        commandsRun,
-        cwd,
-      };
-      verdict = await validate(state, signal);
-      const entry: TrajectoryStep = {
-        step,
-        decision: `${parsed.prefix}:${parsed.hint}`,
-        command: sent,
-        commits,
-        sources: { decision: decision.source, command: command.source },
-        passed: verdict.passed,
-        detail: verdict.detail + note,
-      };
-      trajectory.push(entry);
-      examples.push(
-        { tensor: o.module.decision_tensor, input: decisionInput, expected: entry.decision },
-        { tensor: o.module.command_tensor, input: commandInput, expected: cleanAnswer(command.output) },
-      );
-      await o.onStep?.(entry, o.maxSteps);
-      if (verdict.passed) {
-        stopped = "validator";
-        break;
-      }
-      const tail = obs.screen.split("\n").slice(-SCREEN_LINES_IN_INPUT).join("\n");
-      history += `====[Iteration ${step}]====\ndecision: ${entry.decision}\ncommand: ${sent}\nscreen after:\n${tail}\nvalidator: not passed (${entry.detail})\n`;
+        const commandInput = `${parsed.prefix}: ${parsed.hint}\ntask: ${task}`;
+        examples.push({ tensor: o.module.decision_tensor, input: decisionInput, expected: `${parsed.prefix}:${parsed.hint}` });
+        let commits: string[] = [];
+        let sent: string;
+        let commandSource: "llm" | "experience";
+        let note = "";
+        let entryVerdict: Verdict = { passed: false, detail: "typed, not run yet" };
+        let exitCode: number | null | undefined;
+        let conclusive = true;
+
+        if (parsed.prefix === "ctrl") {
+          const fits = (h: RecallHit) => h.key.startsWith("ctrl:");
+          const command = await commandExpert.ask({ input: commandInput, context, trajectory: history, task, filter: fits, accept: (a) => parseKeys(a) !== undefined, signal });
+          commandSource = command.source;
+          const keys = parseKeys(command.output);
+          if (!keys) {
+            stopped = "bad_answer";
+            error = `command row of ${o.module.command_tensor} for a ctrl: hint is not key names: ${JSON.stringify(command.output.slice(0, 200))}`;
+            return "stop";
+          }
+          sent = keys.join(" ");
+          if (keysBefore.get(sent) === obs.screen) {
+            stopped = "stuck";
+            error = `the keys ${sent} were already pressed on this same screen; pressing them again would change nothing`;
+            return "stop";
+          }
+          keysBefore.set(sent, obs.screen);
+          const runs = keys.some((k) => k === "Enter" || k === "C-m" || k === "C-j") && pending !== undefined;
+          // The shell's OSC 133 marks (when it prints them) say when the command ends, its status and its output.
+          const seqBefore = runs && terminal.hasShellMarks(session) ? terminal.lastCommandSeq(session) : undefined;
+          const promptBefore = prompt;
+          commits = (await terminal.sendKeys(session, keys)).commits;
+          if (runs || keys.includes("C-c")) {
+            const timeoutMs = Math.max(1, Math.ceil(Math.min(o.stepTimeoutMs ?? 30_000, left())));
+            const record = seqBefore !== undefined ? await terminal.waitForCommandEnd(session, seqBefore, { timeoutMs }) : undefined;
+            note = await waitForCommand();
+            if (runs) {
+              const ran = pending!;
+              pending = undefined;
+              commandsRun++;
+              const cap = await observe();
+              exitCode = record ? record.exitCode : undefined;
+              const output = record ? record.output.replace(/\r/g, "") : outputAfter(cap.screen, ran.command, promptBefore);
+              const v = await check({ command: ran.command, output, exit: exitCode }, signal);
+              entryVerdict = v;
+              conclusive = v.conclusive;
+              // A command that failed its check teaches nothing: its example is dropped.
+              if (!v.passed && v.conclusive) examples.splice(ran.example, 1);
+            }
+          } else entryVerdict = { passed: false, detail: `pressed ${sent}` };
+        } else {
+          textInput = commandInput;
+          const fits = (h: RecallHit) => h.key.startsWith("text:");
+          const found = await commandExpert.candidates({
+            input: commandInput,
+            context,
+            trajectory: history,
+            task,
+            filter: fits,
+            accept: usableCommand,
+            signal,
+            fit: (h) => taskFit(task, h.key),
+            floor,
+          });
+          const skipped: string[] = [];
+          let chosen: { output: string; filled: string; source: "llm" | "experience" } | undefined;
+          // Last resort, offline experience of the machine's own: the --help option lines of installed commands.
+          const fromHelp = helpRows()
+            .filter((h) => (h.takesFile ? params.length === 1 : params.length === 0))
+            .map((h) => ({ h, fit: taskFit(task, `task: ${h.task}${h.takesFile ? " {1}" : ""}`) }))
+            .filter((x) => x.fit >= HELP_FLOOR)
+            .sort((a, b) => b.fit - a.fit)
+            .map(({ h }) => ({ output: h.takesFile ? `${h.command} {1}` : h.command, source: "experience" as const }));
+          for (const a of [...found.answers, ...fromHelp]) {
+            const raw = cleanAnswer(a.output);
+            if (!usableCommand(raw)) continue;
+            const missing = unfilledPlaceholders(raw, params);
+            if (missing.length > 0) {
+              skipped.push(`${JSON.stringify(raw)} needs ${missing.join(" ")}, which the task does not give`);
+              continue;
+            }
+            const filled = fillTemplate(raw, params);
+            if (typedBefore.has(filled)) {
+              skipped.push(`${JSON.stringify(filled)} was already tried`);
+              continue;
+            }
+            chosen = { output: raw, filled, source: a.source };
+            break;
+          }
+          if (!chosen) {
+            stopped = commandsRun > 0 || typedBefore.size > 0 ? "stuck" : "no_experience";
+            const why = skipped.length ? ` (${skipped.slice(0, 3).join("; ")})` : "";
+            error =
+              stopped === "stuck"
+                ? `no other command to try${why}; the ones tried did not pass the check`
+                : `nothing in ${o.module.command_tensor} fits this task well enough (fit < ${floor})${why}${found.rejected !== undefined ? `, and the LLM's answer was unusable` : ""}; ${TEACH_HINT}`;
+            return "stop";
+          }
+          commandSource = chosen.source;
+          sent = chosen.filled;
+          const cwd = await terminal.cli.display(session, "#{pane_current_path}");
+          const danger = o.allowDestructive ? [] : unaskedDangers(sent, o.task, cwd);
+          if (danger.length > 0) {
+            stopped = "refused";
+            const reason = danger.map((d) => `${d.effect} (${d.what})`).join(", ");
+            refused = { command: sent, reason };
+            error = `refused to type ${JSON.stringify(sent)}: it would ${reason}, which the task does not ask for; pass allow_destructive: true if it should`;
+            return "stop";
+          }
+          // Clear whatever is on the line first, so the command is typed alone.
+          if (obs.state === STATES.typedCommand || obs.state === STATES.noPrompt) await clearLine();
+          typedBefore.add(sent);
+          commits = (await terminal.sendText(session, sent)).commits;
+          examples.push({ tensor: o.module.command_tensor, input: commandInput, expected: templatePair(o.task, sent).command });
+          pending = { command: sent, example: examples.length - 1 };
+        }
+
+        obs = await observe();
+        screen = obs.screen;
+        if (parsed.prefix === "ctrl" && (entryVerdict.detail !== "typed, not run yet")) verdict = entryVerdict;
+        const entry: TrajectoryStep = {
+          step,
+          decision: `${parsed.prefix}:${parsed.hint}`,
+          command: sent,
+          commits,
+          sources: { decision: decision.source, command: commandSource },
+          passed: entryVerdict.passed,
+          detail: entryVerdict.detail + note,
+          ...(exitCode !== undefined ? { exit_code: exitCode } : {}),
+        };
+        trajectory.push(entry);
+        if (parsed.prefix === "ctrl") examples.push({ tensor: o.module.command_tensor, input: commandInput, expected: sent });
+        await o.onStep?.(entry, o.maxSteps);
+        if (entryVerdict.passed) {
+          stopped = "validator";
+          return "stop";
+        }
+        if (!conclusive) {
+          // Nothing can tell whether it worked: typing more would be guessing.
+          stopped = "unverified";
+          return "stop";
+        }
+        const tail = obs.screen.split("\n").slice(-SCREEN_LINES_IN_INPUT).join("\n");
+        history += `====[Iteration ${step}]====\ndecision: ${entry.decision}\ncommand: ${sent}\nscreen after:\n${tail}\nresult: ${entry.detail}\n`;
+        return "next";
+      });
+      if (next === "stop") break;
     }
   } catch (err) {
     if (left() <= 0 && (err instanceof LlmError || (err instanceof TerminalError && err.code === "timeout"))) {
@@ -310,15 +502,29 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
       error = err.message;
     } else if (err instanceof NoExperienceError) {
       stopped = "no_experience";
-      error = err.message;
+      error = `${err.message}; ${TEACH_HINT}`;
     } else {
       throw err;
     }
   }
-  if (stopped === "max_steps" && left() <= 0) stopped = "time_limit";
+  if ((stopped === "max_steps" || stopped === "unverified" || stopped === "stuck") && left() <= 0) stopped = "time_limit";
 
-  const success = stopped === "validator";
-  const recorded = success && deps.db ? recordRun(deps.db, runId, examples) : 0;
+  // Never leave a typed command at the prompt: the caller's next keystrokes would append to it.
+  if (stopped !== "session_ended") {
+    try {
+      const end = await observe();
+      if (pending || end.state === STATES.typedCommand) {
+        await clearLine();
+        screen = (await terminal.capture(session, { maxChars: 20_000 })).text;
+      } else screen = end.screen;
+    } catch {
+      // the session may be gone; nothing is left to clear
+    }
+  }
+
+  const outcome = outcomeOf(stopped, commandsRun);
+  const success = outcome === "verified";
+  const recorded = deps.db && (success || outcome === "unverified") ? recordRun(deps.db, runId, examples, success) : 0;
   if (deps.db) {
     // Unsolved with a typed command asked for: what the agent types here next can teach it.
     if (success) clearUnsolved(deps.db, session);
@@ -329,14 +535,16 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
   }
   return {
     success,
+    outcome,
     steps: trajectory.length,
     session,
     trajectory,
     final_screen: screen,
-    validator: { kind: spec.kind, passed: verdict.passed, detail: verdict.detail },
+    validator: { kind: verdictKind, passed: verdict.passed, detail: verdict.detail },
     stopped,
     ...(error !== undefined ? { error } : {}),
+    ...(refused ? { refused } : {}),
     run_id: runId,
-    recorded,
+    recorded: success ? recorded : 0,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * A successful run teaches: each step's (decision input -> decision) and (command input ->
+ * A verified run teaches: each step's (decision input -> decision) and (command input ->
  * command) pairs are stored as training examples (`source = 'runs'`) for the training worker.
  * Outputs are stored as the experts gave them, placeholders unfilled, like the rows they came from.
  */
@@ -11,10 +11,13 @@ export interface Example {
   expected: string;
 }
 
-/** Insert the examples of one run in one transaction; returns how many were stored. */
-export function recordRun(db: Db, runId: string, examples: readonly Example[]): number {
+/**
+ * Insert the examples of one run in one transaction; returns how many were stored. Only a
+ * verified run's examples are trained on by default: an unverified one is kept, marked 0.
+ */
+export function recordRun(db: Db, runId: string, examples: readonly Example[], verified = true): number {
   if (examples.length === 0) return 0;
-  const insert = db.prepare("INSERT INTO examples (tensor, input, expected, source, run_id, created_at) VALUES (?, ?, ?, 'runs', ?, ?)");
+  const insert = db.prepare(`INSERT INTO examples (tensor, input, expected, source, run_id, created_at, verified) VALUES (?, ?, ?, 'runs', ?, ?, ${verified ? 1 : 0})`);
   const run = db.transaction(() => {
     const now = Date.now();
     for (const e of examples) insert.run(e.tensor, e.input, e.expected, runId, now);

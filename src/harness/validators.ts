@@ -1,7 +1,8 @@
 /**
  * Did the step reach the goal? Checked after every step of the loop.
  *  - idle:    a command was run (Enter pressed), it finished, and the prompt is back, empty
- *  - regex:   the pattern matches the screen (flag m: ^ and $ are line bounds)
+ *  - regex:   the pattern matches the output of the command run last (flag m: ^ and $ are line
+ *             bounds); text that was on the screen before it started does not count
  *  - command: the caller's check command, run with `bash -c` in the session's working
  *             directory in a process of its own (not typed into the session); exit 0 = pass
  */
@@ -15,6 +16,8 @@ export interface Verdict {
 
 export interface StepState {
   screen: string;
+  /** What the command run last printed: the regex validator reads only this. */
+  output?: string;
   /** The prompt line is back and nothing is typed on it. */
   atEmptyPrompt: boolean;
   /** A shell is the foreground process. */
@@ -46,8 +49,8 @@ export function prepareValidator(spec: ValidatorSpec): (state: StepState, signal
         throw new Error(`validator pattern is not a valid regular expression: ${(err as Error).message}`);
       }
       return async (s) => {
-        const m = re.exec(s.screen);
-        return m ? { passed: true, detail: `matched ${JSON.stringify(m[0].slice(0, 200))}` } : { passed: false, detail: `/${spec.pattern}/m does not match the screen` };
+        const m = re.exec(s.output ?? s.screen);
+        return m ? { passed: true, detail: `matched ${JSON.stringify(m[0].slice(0, 200))}` } : { passed: false, detail: `/${spec.pattern}/m does not match the command's output` };
       };
     }
     case "command": {
@@ -88,10 +91,21 @@ function runCheck(command: string, cwd: string, timeoutMs: number, signal?: Abor
       resolve(v);
     };
     child.on("error", (err) => finish({ passed: false, detail: `check command could not start: ${err.message}` }));
-    child.on("close", (code) => {
-      const out = output.trim().slice(0, MAX_OUTPUT);
-      if (why) return finish({ passed: false, detail: `check command ${why}` });
-      finish(code === 0 ? { passed: true, detail: "check command exited 0" } : { passed: false, detail: `check command exited ${code ?? "by signal"}${out ? `: ${out}` : ""}` });
+    // On exit, not on close: a child it left behind (`sleep 40 &`) would hold the pipes open.
+    // Whatever it left in its process group is ended with it.
+    child.on("exit", (code) => {
+      setImmediate(() => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // nothing left in the group
+        }
+        child.stdout.destroy();
+        child.stderr.destroy();
+        const out = output.trim().slice(0, MAX_OUTPUT);
+        if (why) return finish({ passed: false, detail: `check command ${why}` });
+        finish(code === 0 ? { passed: true, detail: "check command exited 0" } : { passed: false, detail: `check command exited ${code ?? "by signal"}${out ? `: ${out}` : ""}` });
+      });
     });
   });
 }

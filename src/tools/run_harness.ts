@@ -14,10 +14,13 @@ export const runHarnessTool = defineTool({
   description:
     "Run a task in a recorded tmux session with a module's two experts: each step reads the screen, the decision " +
     "expert picks text:<hint> (type) or ctrl:<hint> (press keys), the command expert picks the command or keys, and " +
-    "a validator checks the result; it stops at the first pass or after max_steps. The experts retrieve rows from the " +
-    "module's tensors and ask the configured OpenAI-compatible LLM with them as examples; with no LLM (or llm=off) the " +
-    'best row answers, so the built-in "coder" module works offline. Quoted words in the task are parameters, e.g. ' +
-    'write "hi" to a file named "a.txt". Successful runs are recorded as training examples.',
+    "the effect is checked on the output of the command run last (your validator, or checks derived from the task: a file it " +
+    "names must exist, text it says to print must be printed). outcome: verified (success), unverified (ran, nothing could " +
+    "check it), failed, no_experience (nothing stored fits: teach it), refused (the command would delete or overwrite what the " +
+    "task did not ask for; allow_destructive opts in), stuck (no other command to try), time_limit. The experts retrieve rows " +
+    "and ask the configured OpenAI-compatible LLM with them as examples; with no LLM (or llm=off) a row drives a command only " +
+    "when it fits the task well. File names, paths, numbers and quoted words in the task are parameters. Verified runs are " +
+    "recorded as training examples.",
   toolset: "harness",
   kind: "terminal",
   inputSchema: {
@@ -28,9 +31,16 @@ export const runHarnessTool = defineTool({
     validator: validatorSpecSchema.optional().describe("When the task counts as done; default: the module's (coder: idle, the command finished)"),
     llm: z.enum(["auto", "off"]).default("auto").describe("auto: use the configured LLM if any; off: stored experience only"),
     time_limit_s: z.number().int().min(1).max(MAX_TIME_LIMIT_S).default(120).describe("Hard wall-clock cap on the whole run, in seconds"),
+    allow_destructive: z
+      .boolean()
+      .default(false)
+      .describe("Let commands that delete, overwrite, truncate, kill or rewrite history run even when the task does not ask for that (default false: such a run stops with outcome refused)"),
   },
   outputSchema: {
-    success: z.boolean().describe("The validator passed"),
+    success: z.boolean().describe("outcome is verified: the task's effect was checked"),
+    outcome: z
+      .enum(["verified", "unverified", "failed", "no_experience", "refused", "stuck", "time_limit"])
+      .describe("verified | unverified (ran, unchecked) | failed | no_experience | refused | stuck | time_limit"),
     steps: z.number().int().describe("Steps taken"),
     session: z.string().describe("The session used; its keystrokes are in the git trail"),
     trajectory: z
@@ -42,16 +52,22 @@ export const runHarnessTool = defineTool({
           commits: z.array(z.string()).describe("Trail commits of this step"),
           sources: z.object({ decision: z.enum(["llm", "experience"]), command: z.enum(["llm", "experience"]) }).describe("Who answered"),
           passed: z.boolean().describe("The validator passed after this step"),
-          detail: z.string().describe("The validator's reason"),
+          detail: z.string().describe("The check's reason"),
+          exit_code: z.number().int().nullable().optional().describe("Exit status of the command this step ran, when the shell reported it"),
         }),
       )
       .describe("Every step, in order"),
     final_screen: z.string().describe("The screen after the last step"),
-    validator: z.object({ kind: z.enum(["idle", "regex", "command"]), passed: z.boolean(), detail: z.string() }).describe("The last verdict"),
-    stopped: z.string().describe("validator | max_steps | time_limit | session_ended | llm_error | no_experience | bad_answer | terminal_error"),
+    validator: z
+      .object({ kind: z.enum(["idle", "regex", "command", "derived", "none"]), passed: z.boolean(), detail: z.string() })
+      .describe("The last verdict; kind derived: checks from the task's words; none: nothing could check the effect"),
+    stopped: z
+      .string()
+      .describe("validator | unverified | max_steps | time_limit | session_ended | llm_error | no_experience | bad_answer | terminal_error | refused | stuck"),
     error: z.string().optional().describe("Why the run stopped early, when it did"),
+    refused: z.object({ command: z.string(), reason: z.string() }).optional().describe("outcome refused: the command not typed and what it would destroy"),
     run_id: z.string().describe("Id of this run (its recorded training examples carry it)"),
-    recorded: z.number().int().describe("Training examples recorded (successful runs)"),
+    recorded: z.number().int().describe("Training examples recorded (verified runs only)"),
   },
   async handle(args, { config, services, extra }) {
     let module;
@@ -73,6 +89,7 @@ export const runHarnessTool = defineTool({
           validator: args.validator,
           llm,
           timeLimitMs: args.time_limit_s * 1000,
+          allowDestructive: args.allow_destructive,
           signal: extra.signal,
           onStep:
             progressToken === undefined
@@ -84,9 +101,12 @@ export const runHarnessTool = defineTool({
         },
       );
       const lines = r.trajectory.map((s) => `${s.step}. ${s.decision} → ${JSON.stringify(s.command)}${s.passed ? " ✓" : ""}`);
+      const n = `${r.steps} step${r.steps === 1 ? "" : "s"}`;
       const head = r.success
-        ? `Done in ${r.steps} step${r.steps === 1 ? "" : "s"} (${r.validator.kind}: ${r.validator.detail}).`
-        : `Not done after ${r.steps} step${r.steps === 1 ? "" : "s"}: stopped by ${r.stopped}${r.error ? ` (${r.error})` : ""}; last verdict: ${r.validator.detail}.`;
+        ? `Verified in ${n} (${r.validator.kind}: ${r.validator.detail}).`
+        : r.outcome === "unverified"
+          ? `Ran in ${n}, unverified: ${r.validator.detail}.`
+          : `Outcome ${r.outcome} after ${n}${r.error ? `: ${r.error}` : ""}; last verdict: ${r.validator.detail}.`;
       return { structured: r, text: `${head}\nsession ${r.session}\n${lines.join("\n")}\n--- screen ---\n${r.final_screen.split("\n").slice(-10).join("\n")}` };
     } catch (err) {
       if (err instanceof TerminalError || err instanceof HarnessInputError) throw new UserError(err.message);

@@ -4,12 +4,16 @@ import { tensorNameSchema } from "../names.js";
 import { BUILT_IN, loadModule, seedModule } from "../harness/modules.js";
 import { gatesSchema } from "../train/gates.js";
 import { BACKENDS, enqueue, SOURCES, type ExampleSource } from "../train/queue.js";
+import { heldOutCount } from "../train/dataset.js";
+import { commandExample } from "../harness/slots.js";
 import type { Db } from "../experience/db.js";
 import { ensureWorker } from "../train/spawn.js";
 import { defineTool, UserError } from "./tool.js";
 
 /** Most inline examples one request may carry. */
 const MAX_EXAMPLES = 1000;
+/** Fewest held-out examples a request must have for its gates to mean something (issue 15). */
+export const MIN_HELDOUT = 2;
 
 export const trainModel = defineTool({
   name: "train_model",
@@ -53,12 +57,14 @@ export const trainModel = defineTool({
   },
   outputSchema: {
     request_id: z.string(),
-    status: z.enum(["queued", "duplicate"]).describe("duplicate: a request for this tensor was already queued or running; it is the one returned"),
+    status: z
+      .enum(["queued", "duplicate", "too_small"])
+      .describe("duplicate: a request for this tensor was already queued or running; it is the one returned. too_small: too few distinct examples to hold any out; they are kept for the next request and the text says how many to add"),
     position: z.number().int().describe("Requests ahead of this one"),
     tensor: z.string(),
     worker: z.enum(["running", "spawned", "disabled"]).describe("running: a live worker will pick it up; spawned: one was started; disabled: run `experience-mcp train-worker` yourself"),
     requests: z
-      .array(z.object({ tensor: z.string(), request_id: z.string(), status: z.enum(["queued", "duplicate"]), position: z.number().int() }))
+      .array(z.object({ tensor: z.string(), request_id: z.string(), status: z.enum(["queued", "duplicate", "too_small"]), position: z.number().int() }))
       .optional()
       .describe("module: one request per tensor queued (the first is the one above)"),
   },
@@ -100,10 +106,29 @@ export const trainModel = defineTool({
       tensors = [tensor];
     }
     const gates = gatesSchema.parse(args.gates ?? {});
-    const queued = tensors.map((tensor) => {
-      const q = enqueue(db, { tensor, source: args.source, backend: args.backend, gates, examples: args.examples ?? [] });
-      return { tensor, request_id: q.request.id, status: q.duplicate ? ("duplicate" as const) : ("queued" as const), position: q.position };
-    });
+    // A command tensor's example written as a plain task ("reverse the lines of notes.txt" -> "tac
+    // notes.txt") is stored as the template pair the harness retrieves, so it transfers to other files.
+    const commandTensors = new Set([...BUILT_IN.values()].map((m) => m.command_tensor));
+    const examples = (args.examples ?? []).map((e) => (commandTensors.has(tensors[0]!) ? commandExample(e.input, e.expected) : e));
+    // Examples too few to hold enough out: answered now, the examples kept for the next request.
+    const tooSmall = tensors.filter((t) => examples.length > 0 && !openRequest(db, t) && heldOutCount([...queuedInputs(db, t, args.source), ...examples.map((e) => e.input)]) < MIN_HELDOUT);
+    if (tooSmall.length === tensors.length) {
+      const tensor = tensors[0]!;
+      if (examples.length > 0) keepExamples(db, tensor, examples);
+      const have = new Set([...queuedInputs(db, tensor, args.source)]).size;
+      return {
+        structured: { request_id: "", status: "too_small" as const, position: 0, tensor, worker: "disabled" as const },
+        text:
+          `Not queued: ${tensor} has ${have} distinct example input${have === 1 ? "" : "s"}, which holds out fewer than ${MIN_HELDOUT} for the quality gates. ` +
+          `Add more examples (other tasks, or other wordings and parameters of these; about ${Math.max(1, 10 - have)} more) and call train_model again: the ${examples.length} given now are kept for it.`,
+      };
+    }
+    const queued = tensors
+      .filter((t) => !tooSmall.includes(t))
+      .map((tensor) => {
+        const q = enqueue(db, { tensor, source: args.source, backend: args.backend, gates, examples });
+        return { tensor, request_id: q.request.id, status: q.duplicate ? ("duplicate" as const) : ("queued" as const), position: q.position };
+      });
     const worker = ensureWorker(db, config.home);
     const first = queued[0]!;
     const lines = queued.map((q) => `${q.status === "duplicate" ? "Already queued or running" : "Queued"}: request ${q.request_id} for ${q.tensor} (position ${q.position})`);
@@ -114,8 +139,25 @@ export const trainModel = defineTool({
   },
 });
 
-/** Examples a run for `tensor` would train on: not used by a deployed run, not rejected. */
+/** Examples a run for `tensor` would train on: verified, not used by a deployed run. */
 function unusedExamples(db: Db, tensor: string, source: ExampleSource | undefined): number {
-  const sql = "SELECT count(*) FROM examples WHERE tensor = ? AND used_at IS NULL AND rejected_at IS NULL" + (source ? " AND source = ?" : "");
-  return db.prepare(sql).pluck().get(...(source ? [tensor, source] : [tensor])) as number;
+  return queuedInputs(db, tensor, source).length;
+}
+
+function queuedInputs(db: Db, tensor: string, source: ExampleSource | undefined): string[] {
+  const sql = "SELECT input FROM examples WHERE tensor = ? AND used_at IS NULL AND rejected_at IS NULL AND verified = 1" + (source ? " AND source = ?" : "");
+  return db.prepare(sql).pluck().all(...(source ? [tensor, source] : [tensor])) as string[];
+}
+
+function openRequest(db: Db, tensor: string): boolean {
+  return db.prepare("SELECT 1 FROM train_requests WHERE tensor = ? AND status IN ('queued', 'running')").get(tensor) !== undefined;
+}
+
+/** Store a too-small request's examples without a request: the next one for the tensor trains on them. */
+function keepExamples(db: Db, tensor: string, examples: ReadonlyArray<{ input: string; expected: string }>): void {
+  const insert = db.prepare("INSERT INTO examples (tensor, input, expected, source, run_id, created_at) VALUES (?, ?, ?, 'examples', NULL, ?)");
+  const now = Date.now();
+  db.transaction(() => {
+    for (const e of examples) insert.run(tensor, e.input, e.expected, now);
+  }).immediate();
 }

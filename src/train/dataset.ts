@@ -49,6 +49,15 @@ function hashInt(text: string): number {
   return createHash("sha256").update(text).digest().readUInt32BE(0);
 }
 
+/** How many of these distinct inputs the split holds out (the same rule as assembleDataset). */
+export function heldOutCount(inputs: Iterable<string>): number {
+  const distinct = [...new Set(inputs)];
+  const held = distinct.filter((i) => hashInt(i) % EVAL_MODULUS === 0).length;
+  if (distinct.length >= 2 && held === 0) return 1;
+  if (distinct.length >= 2 && held === distinct.length) return distinct.length - 1;
+  return held;
+}
+
 interface ExampleRow {
   id: number;
   input: string;
@@ -83,11 +92,12 @@ function groupExamples(rows: readonly ExampleRow[]): { items: Item[]; conflicts:
 
 export function assembleDataset(db: Db, store: ExperienceStore, request: TrainRequest, baseVersion: number): Dataset {
   // This request's own examples always; others of the tensor (of the requested source) that no
-  // run has used, nor rejected: a batch the gates turned down does not come back in every later run.
+  // run has used, a rejected request's included: they wait for the next one. Examples of runs
+  // whose effect nothing checked (verified = 0) are never trained on.
   const rows = db
     .prepare(
       `SELECT id, input, expected FROM examples
-       WHERE tensor = ? AND used_at IS NULL AND (run_id = ? OR (rejected_at IS NULL AND (? IS NULL OR source = ?)))
+       WHERE tensor = ? AND used_at IS NULL AND verified = 1 AND (run_id = ? OR (rejected_at IS NULL AND (? IS NULL OR source = ?)))
        ORDER BY id LIMIT ?`,
     )
     .all(request.tensor, request.id, request.source, request.source, MAX_NEW) as ExampleRow[];

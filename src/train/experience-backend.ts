@@ -6,7 +6,8 @@
  *  - patch: the best row matched the input exactly (Jaccard 1: same tokens) but answered wrong →
  *    its value is replaced by the expected output;
  *  - add: no row matched exactly → a row (key = input, value = expected) is added, which the same
- *    input now retrieves with score 1 and similar inputs retrieve by their shared tokens.
+ *    input now retrieves with score 1 and similar inputs retrieve by their shared tokens. This
+ *    holds for an input answered right by a row for another input too (loss 0, score < 1).
  * The gradient's text is a unified-diff hunk from the answer to the expected output.
  *
  * With an LLM configured, the LLM first proposes an improved row for a wrong answer (given the
@@ -73,7 +74,15 @@ export async function trainExperience(
     const f = await expert.forward(item.input);
     const loss = normalizedDistance(f.output, expected);
     lossSum += loss;
-    if (loss === 0 || !expected) continue;
+    // Right by luck (another row's answer) is kept as a row of its own too (issue 15): a row added
+    // later for a closer-worded task would otherwise take this input over, and the example is lost.
+    if (!expected || (loss === 0 && f.score === 1)) continue;
+    if (loss === 0) {
+      const row = store.addRow(tensor, staging, { query: "", key: item.input, value: expected });
+      gradients.push({ op: "add", input: item.input, loss: 0, row_id: row.id, diff: "" });
+      added++;
+      continue;
+    }
     const diff = unifiedHunk(f.output, expected);
     if (proposer) {
       const row = await proposeRow(proposer, item.input, f.output, expected, diff, expert.messages(item.input));

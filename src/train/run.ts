@@ -117,16 +117,18 @@ export async function runRequest(ctx: RunContext, request: TrainRequest): Promis
     ctx.alive();
 
     if (!verdict.passed) {
-      db.transaction(() => {
-        const mark = db.prepare("UPDATE examples SET rejected_at = ? WHERE id = ? AND used_at IS NULL");
-        const now = Date.now();
-        for (const id of dataset.example_ids) mark.run(now, id);
-        finishRequest(db, request.id, worker, { status: "rejected", metrics, gates: gateReport });
-      }).immediate();
+      // The examples stay queued (issue 15): the next request trains on them with whatever is added.
+      finishRequest(db, request.id, worker, { status: "rejected", metrics, gates: gateReport });
       store.dropStaging(request.tensor, staging);
       return "rejected";
     }
     const version = staging;
+    if (request.backend === "experience" && dataset.eval.length > 0) {
+      // The held-out examples have judged this version; now it learns them too (issue 15), so no
+      // example a user taught is lost to the split. Offline, no LLM: the same symbolic step.
+      const learnt = await trainExperience(db, store, request.tensor, staging, dataset.eval, ctx.alive);
+      (metrics.train as Record<string, unknown>).heldout_learnt_after_gates = learnt.added + learnt.patched;
+    }
     db.transaction(() => {
       store.activate(request.tensor, version, base);
       const mark = db.prepare("UPDATE examples SET used_at = ? WHERE id = ? AND used_at IS NULL");
