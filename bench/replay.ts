@@ -1,6 +1,7 @@
 // `npm run bench -- replay [errors.jsonl]`: the learning loop replayed through the hook process.
 //
-// For every class of the dev error corpus (default ../shared/eval/errors-dev.jsonl), as separate
+// For every class of an error corpus (default eval/errors/corpus.jsonl, made by
+// scripts/gen-error-corpus.mjs from real tool outputs), as separate
 // sessions would: instance 1 fails, the fix is applied (a successful step), the failed command is
 // run again and succeeds: the hook learns the fix. Later, in new sessions, instance 2 fails (then
 // is resolved the same way) and instance 3 fails. We count how often the 2nd and 3rd occurrence
@@ -30,7 +31,7 @@ const CLI = fileURLToPath(new URL("../../dist/cjs/cli.js", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 function corpusPath(): string {
-  const arg = process.argv[2] ?? "../shared/eval/errors-dev.jsonl";
+  const arg = process.argv[2] ?? "eval/errors/corpus.jsonl";
   return isAbsolute(arg) ? arg : existsSync(resolve(arg)) ? resolve(arg) : resolve(ROOT, arg);
 }
 
