@@ -124,11 +124,30 @@ test("a damaged page: a sentence naming doctor, no more writes (this process or 
   }
 });
 
-/** A client for the built server run as another user (setpriv), or as us when we are not root. */
-async function clientAs(home: string, args: string[], asNobody: boolean): Promise<Client> {
-  const transport = asNobody
-    ? new StdioClientTransport({ command: "setpriv", args: ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, CLI, ...args], env: serverEnv(home), stderr: "pipe" })
-    : new StdioClientTransport({ command: process.execPath, args: [CLI, ...args], env: serverEnv(home), stderr: "pipe" });
+/**
+ * How root makes the data directory read-only for the server: run it as nobody (setpriv) when
+ * nobody can reach the built CLI, else (a checkout in a private directory, as a CI clone may be)
+ * in its own mount namespace where the directory is bind-mounted read-only.
+ */
+function readOnlyWay(): "nobody" | "ro-mount" {
+  const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", `require("fs").accessSync(${JSON.stringify(CLI)}, 4)`]);
+  return r.status === 0 ? "nobody" : "ro-mount";
+}
+
+/** A client for the built server with its data directory read-only (`asRoot`: see readOnlyWay), or as us when we are not root. */
+async function clientAs(home: string, args: string[], asRoot: boolean): Promise<Client> {
+  const way = asRoot ? readOnlyWay() : undefined;
+  const transport =
+    way === "nobody"
+      ? new StdioClientTransport({ command: "setpriv", args: ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, CLI, ...args], env: serverEnv(home), stderr: "pipe" })
+      : way === "ro-mount"
+        ? new StdioClientTransport({
+            command: "unshare",
+            args: ["-m", "sh", "-c", 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"', "sh", home, process.execPath, CLI, ...args],
+            env: serverEnv(home),
+            stderr: "pipe",
+          })
+        : new StdioClientTransport({ command: process.execPath, args: [CLI, ...args], env: serverEnv(home), stderr: "pipe" });
   const client = new Client({ name: "ro-test", version: "1" });
   await client.connect(transport);
   return client;
@@ -153,7 +172,7 @@ test("a read-only data directory: --read-only recalls, writing tools say the dir
     const rw = await clientAs(home, [], root);
     const w = await call(rw, "remember", { key: "k", value: "v" });
     assert.equal(w.isError, true);
-    assert.match(textOf(w), /data directory .* is read-only for this user.*--read-only/s);
+    assert.match(textOf(w), /data directory .* is (read-only for this user|on a read-only file system).*--read-only/s);
     assert.doesNotMatch(textOf(w), /EPERM|EACCES|chmod '/);
     await rw.close();
   } finally {
