@@ -14,7 +14,7 @@
 import type { Db } from "../experience/db.js";
 import { redactSecrets } from "../experience/redact.js";
 import { features, normalizeError, type NormalizedError } from "./normalize.js";
-import { adapt, featureSet, GENERIC_TYPE, TUNING, tuningState, weight } from "./score.js";
+import { adapt, featureSet, GENERIC_TYPE, specificType, TUNING, tuningState, weight } from "./score.js";
 import { rawSignature, SIGNATURE_RE, structuredKey, structuredSignature, type SignatureFields } from "./signature.js";
 import { conflicts, DISTINGUISHING, HARD, traitsOf } from "./traits.js";
 
@@ -219,6 +219,8 @@ const COLUMNS = "signature, error_type, context, template, lines, fix, structure
 const POSTING_SHARE = 0.05;
 const MIN_POSTING_CAP = 64;
 const MAX_POSTING_CAP = 500;
+// A word held by at most this share of the registered errors is rare enough to back typePrior.
+const RARE_SHARE = 0.05;
 // How many candidates (most shared weight first) get a full score.
 const MAX_CANDIDATES = 300;
 
@@ -609,6 +611,14 @@ export class FixRegistry {
     const eNorm = this.normOf(entry, n);
     if (qNorm + eNorm <= 0) return undefined;
     let score = (1 - TUNING.coverage) * ((2 * shared) / (qNorm + eNorm)) + TUNING.coverage * (eNorm > 0 ? Math.min(1, shared / eNorm) : 0);
+    // Same specific type (exception class, tool code, message kind), reworded: evidence in
+    // proportion to how few registered errors share the type.
+    const specific = specificType(q.features, q.norm.error_type);
+    // A broad type (SyntaxError, SQLITE_ERROR) names many problems: the two must also share a
+    // word few registered errors have ("zero", "json"), besides the type.
+    if (specific !== undefined && entry.features.has(specific) && this.sharesRareWord(q, entry, n)) {
+      score = Math.max(score, TUNING.typePrior / Math.max(1, this.df.get(specific) ?? 1));
+    }
     const type = q.norm.error_type;
     if (entry.error_type !== type) score *= GENERIC_TYPE.test(entry.error_type) || GENERIC_TYPE.test(type) ? TUNING.otherGenericType : TUNING.otherType;
     score *= TUNING.conflict ** conflicts(q.traits, entry.traits, HARD);
@@ -642,6 +652,18 @@ export class FixRegistry {
     if (adaptation) m.adaptation = adaptation;
     if (demoted) m.demoted = true;
     return m;
+  }
+
+  /** The two share a headline word (not a pair, type, trait or name) held by few registered errors. */
+  private sharesRareWord(q: Query, entry: Entry, n: number): boolean {
+    const rare = Math.max(2, n * RARE_SHARE);
+    // The type printed as a word ("zerodivisionerror") is the type again, not a second clue.
+    const typeWords = new Set(q.norm.error_type.toLowerCase().split(/\W+/));
+    for (const f of q.features) {
+      if (f.includes(" ") || f.includes(":") || typeWords.has(f) || !entry.features.has(f)) continue;
+      if ((this.df.get(f) ?? 0) <= rare) return true;
+    }
+    return false;
   }
 
   /** The fix failed on an error at least as close to the query as the fix's own error is. */

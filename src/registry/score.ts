@@ -13,7 +13,7 @@
  * The numbers in TUNING were chosen by `npm run eval:fixes -- --tune` on the tuning tool families
  * only (see bench/eval-fixes.ts and docs/fix-recall.md); the held-out families never set them.
  */
-import { features } from "./normalize.js";
+import { features, messageKind } from "./normalize.js";
 
 export const TUNING = {
   /** Weight factor of a trait feature (shape:, origin:, op:, rt:, call:, include:) against a word. */
@@ -39,6 +39,12 @@ export const TUNING = {
   /** Factor for a different error type (generic types: error, fatal, exit N). */
   otherType: 0.5,
   otherGenericType: 0.75,
+  /**
+   * Confidence that the same specific error type (or message kind) alone gives, divided by how
+   * many registered errors share it: a type only one registered error has names its problem
+   * however the message is worded ("division by zero" / "integer modulo by zero").
+   */
+  typePrior: 0.6,
   /** Below this confidence nothing is recalled: a wrong fix costs an agent more than none. */
   recallMin: 0.52,
 };
@@ -49,10 +55,19 @@ export const tuningState = { version: 0 };
 /** Error types that say nothing about the problem. */
 export const GENERIC_TYPE = /^(?:error|exit \d+|fatal)$/;
 
-/** All features of an error: words and pairs of its lines, its type, traits and names. */
+/** The specific type (or message kind) feature of a feature set: what typePrior rests on. */
+export function specificType(features: ReadonlySet<string>, errorType: string): string | undefined {
+  if (!GENERIC_TYPE.test(errorType) && errorType !== "warning") return `type:${errorType}`;
+  for (const f of features) if (f.startsWith("kind:")) return f;
+  return undefined;
+}
+
+/** All features of an error: words and pairs of its lines, its type (or message kind), traits and names. */
 export function featureSet(lines: readonly string[], errorType: string, traits: readonly string[], names: readonly string[]): Set<string> {
   const out = new Set(features(lines));
   out.add(`type:${errorType}`);
+  const kind = GENERIC_TYPE.test(errorType) && lines[0] !== undefined ? messageKind(lines[0]) : undefined;
+  if (kind) out.add(`kind:${kind}`);
   for (const t of traits) out.add(t);
   for (const n of names) out.add(`name:${n.toLowerCase()}`);
   return out;
@@ -62,7 +77,7 @@ export function featureSet(lines: readonly string[], errorType: string, traits: 
 export function weight(feature: string, df: number, n: number): number {
   const idf = Math.log(1 + (n + 1) / (df + 1)) * (df === 0 ? TUNING.novel : 1);
   if (feature.startsWith("name:")) return idf * TUNING.name;
-  if (feature.startsWith("type:")) return idf * TUNING.type;
+  if (feature.startsWith("type:") || feature.startsWith("kind:")) return idf * TUNING.type;
   if (/^(?:shape|origin|op|rt|call|include):/.test(feature)) return idf * TUNING.trait;
   return idf;
 }
