@@ -44,7 +44,7 @@ export const TUNING = {
    * many registered errors share it: a type only one registered error has names its problem
    * however the message is worded ("division by zero" / "integer modulo by zero").
    */
-  typePrior: 0.6,
+  typePrior: 0,
   /** Below this confidence nothing is recalled: a wrong fix costs an agent more than none. */
   recallMin: 0.52,
 };
