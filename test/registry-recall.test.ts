@@ -266,3 +266,21 @@ test("the hook injects nothing below the calibrated confidence, and states confi
     cleanup();
   }
 });
+
+test("rewordings of a registered error are recalled over the threshold; the near miss of one is not", () => {
+  withRegistry((reg) => {
+    // The whole corpus registered (as the eval does): the weights are those of a real registry.
+    for (const e of CORPUS.filter((x) => x.instance === 1)) reg.register({ error: e.output, fix: e.fix, context: e.tool });
+    // "integer division or modulo by zero" after "division by zero"; git add's "fatal: … any files"
+    // after checkout's "error: … any file(s) known to git".
+    for (const [cls, instance] of [["py-zerodivision", 4], ["git-pathspec-no-match", 4], ["git-pathspec-no-match", 5]] as const) {
+      const e = example(cls, instance);
+      const m = reg.lookup(e.output, { context: e.tool, limit: 1 })[0];
+      assert.ok(m, `${cls}#${instance} finds a fix`);
+      assert.equal(m.fix, example(cls, 1).fix, `${cls}#${instance} gets its own class's fix`);
+      assert.ok(m.score >= TUNING.recallMin, `${cls}#${instance}: ${m.score} ≥ ${TUNING.recallMin}`);
+    }
+    const column = example("sqlite-no-such-column", 2);
+    assert.equal(reg.lookup(column.output, { context: column.tool, limit: 1 })[0]?.fix, column.fix, "a missing column does not get the missing table's fix");
+  });
+});
