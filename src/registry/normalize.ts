@@ -391,7 +391,14 @@ export function templateWords(masked: string): string[] {
 export function features(lines: readonly string[]): string[] {
   const out = new Set<string>();
   for (const line of lines) {
-    for (const field of line.split(/:\s/)) {
+    // An aside in parentheses ("(did you mean TAB instead of <n> spaces?)", "(or any of the parent
+    // directories)") elaborates on the message: its words are features of their own kind, "(word",
+    // that score.ts weighs less, and the words around it still pair up.
+    const main = line.replace(/(?<=\s)\(([^()]*)\)/g, (_m, aside: string) => {
+      for (const w of templateWords(aside)) out.add(`(${singular(w)}`);
+      return " ";
+    });
+    for (const field of main.split(/:\s/)) {
       const words = templateWords(field).map(singular);
       for (let i = 0; i < words.length; i++) {
         out.add(words[i]!);

@@ -616,7 +616,7 @@ export class FixRegistry {
     const specific = specificType(q.features, q.norm.error_type);
     // A broad type (SyntaxError, SQLITE_ERROR) names many problems: the two must also share a
     // word few registered errors have ("zero", "json"), besides the type.
-    if (specific !== undefined && entry.features.has(specific) && this.sharesRareWord(q, entry, n)) {
+    if (TUNING.typePrior > 0 && specific !== undefined && entry.features.has(specific) && this.sharesRareWord(q, entry, n)) {
       score = Math.max(score, TUNING.typePrior / Math.max(1, this.df.get(specific) ?? 1));
     }
     const type = q.norm.error_type;
@@ -660,7 +660,7 @@ export class FixRegistry {
     // The type printed as a word ("zerodivisionerror") is the type again, not a second clue.
     const typeWords = new Set(q.norm.error_type.toLowerCase().split(/\W+/));
     for (const f of q.features) {
-      if (f.includes(" ") || f.includes(":") || typeWords.has(f) || !entry.features.has(f)) continue;
+      if (f.includes(" ") || f.includes(":") || f.startsWith("(") || typeWords.has(f) || !entry.features.has(f)) continue;
       if ((this.df.get(f) ?? 0) <= rare) return true;
     }
     return false;

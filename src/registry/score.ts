@@ -18,6 +18,10 @@ import { features, messageKind } from "./normalize.js";
 export const TUNING = {
   /** Weight factor of a trait feature (shape:, origin:, op:, rt:, call:, include:) against a word. */
   trait: 0.25,
+  /** Weight factor of a word pair against a word (a reworded message keeps words more than pairs). */
+  pair: 1,
+  /** Weight factor of a word in a parenthesized aside of the message (a hint, an elaboration). */
+  aside: 0.5,
   /** Weight factor of the error type (the tool's own name for the kind of problem) against a word. */
   type: 1,
   /** Share of the confidence that is how much of the registered error the query covers (the rest: Dice). */
@@ -79,6 +83,8 @@ export function weight(feature: string, df: number, n: number): number {
   if (feature.startsWith("name:")) return idf * TUNING.name;
   if (feature.startsWith("type:") || feature.startsWith("kind:")) return idf * TUNING.type;
   if (/^(?:shape|origin|op|rt|call|include):/.test(feature)) return idf * TUNING.trait;
+  if (feature.startsWith("(")) return idf * TUNING.aside;
+  if (feature.includes(" ")) return idf * TUNING.pair;
   return idf;
 }
 
