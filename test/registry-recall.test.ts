@@ -7,7 +7,7 @@ import { openDatabase, type Db } from "../src/experience/db.js";
 import { exactLookup, FixRegistry, type FixMatch } from "../src/registry/registry.js";
 import { adapt, TUNING } from "../src/registry/score.js";
 import { shapeOf, traitsOf } from "../src/registry/traits.js";
-import { normalizeError } from "../src/registry/normalize.js";
+import { features, normalizeError } from "../src/registry/normalize.js";
 import { describeFix, HookHandler } from "../src/hooks/hook.js";
 import { tempHome } from "./temp.js";
 
@@ -272,8 +272,8 @@ test("rewordings of a registered error are recalled over the threshold; the near
     // The whole corpus registered (as the eval does): the weights are those of a real registry.
     for (const e of CORPUS.filter((x) => x.instance === 1)) reg.register({ error: e.output, fix: e.fix, context: e.tool });
     // "integer division or modulo by zero" after "division by zero"; git add's "fatal: … any files"
-    // after checkout's "error: … any file(s) known to git".
-    for (const [cls, instance] of [["py-zerodivision", 4], ["git-pathspec-no-match", 4], ["git-pathspec-no-match", 5]] as const) {
+    // after checkout's "error: … any file(s) known to git"; make's "(did you mean TAB instead of 8 spaces?)".
+    for (const [cls, instance] of [["py-zerodivision", 4], ["git-pathspec-no-match", 4], ["git-pathspec-no-match", 5], ["make-missing-separator", 4]] as const) {
       const e = example(cls, instance);
       const m = reg.lookup(e.output, { context: e.tool, limit: 1 })[0];
       assert.ok(m, `${cls}#${instance} finds a fix`);
@@ -283,4 +283,15 @@ test("rewordings of a registered error are recalled over the threshold; the near
     const column = example("sqlite-no-such-column", 2);
     assert.equal(reg.lookup(column.output, { context: column.tool, limit: 1 })[0]?.fix, column.fix, "a missing column does not get the missing table's fix");
   });
+});
+
+test("features: no word pair across ': ', plurals folded, a parenthesized aside kept apart", () => {
+  const f = new Set(features(["fatal: pathspec <q> did not match any files"]));
+  assert.ok(f.has("pathspec") && f.has("any file") && f.has("file"), [...f].join("|"));
+  assert.ok(!f.has("fatal pathspec"), "no pair spans the colon");
+  const m = new Set(features(["<loc>: *** missing separator (did you mean TAB instead of <n> spaces?). Stop."]));
+  assert.ok(m.has("missing separator") && m.has("separator stop") && m.has("(tab") && m.has("(space"), [...m].join("|"));
+  assert.ok(!m.has("tab") && !m.has("separator did"), "the aside's words are not the message's");
+  // "file(s)" and a call "f()" are not asides.
+  assert.ok(new Set(features(["error: pathspec <q> did not match any file(s) known to git"])).has("file"));
 });
