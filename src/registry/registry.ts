@@ -547,8 +547,9 @@ export class FixRegistry {
       key: keyOf(norm.template, t.names, t.traits),
     };
     const n = this.rawCount;
+    // Names count only where they are shared (see rate()): a new error's names are new as a rule.
     let qNorm = 0;
-    for (const f of q.features) qNorm += weight(f, this.df.get(f) ?? 0, n);
+    for (const f of q.features) if (!f.startsWith("name:")) qNorm += weight(f, this.df.get(f) ?? 0, n);
     const out: FixMatch[] = [];
     for (const [entry, shared] of this.candidates(q, n)) {
       const strength = decayStrength(entry.strength, epoch - entry.epoch);
@@ -608,7 +609,14 @@ export class FixRegistry {
 
   /** How sure `entry` fits the query (see score.ts), as a match; undefined when it shares nothing. */
   private rate(q: Query, qNorm: number, shared: number, entry: Entry, n: number, strength: number): FixMatch | undefined {
-    const eNorm = this.normOf(entry, n);
+    // The same name is weak evidence for; another name is none against (it is what differs
+    // between two prints of one problem): names weigh in both norms only when shared.
+    let sharedNames = 0;
+    for (const f of new Set(q.names.map((name) => `name:${name.toLowerCase()}`))) {
+      if (entry.features.has(f)) sharedNames += weight(f, this.df.get(f) ?? 0, n);
+    }
+    const eNorm = this.normOf(entry, n) + sharedNames;
+    qNorm += sharedNames;
     if (qNorm + eNorm <= 0) return undefined;
     let score = (1 - TUNING.coverage) * ((2 * shared) / (qNorm + eNorm)) + TUNING.coverage * (eNorm > 0 ? Math.min(1, shared / eNorm) : 0);
     // Same specific type (exception class, tool code, message kind), reworded: evidence in
@@ -634,7 +642,8 @@ export class FixRegistry {
         match = "exact";
         score = 1;
       } else {
-        score = Math.max(score, TUNING.sameTemplate) * (a?.status === "unadapted" ? TUNING.unadapted : 1);
+        // (Names weigh only where shared, so the overlap alone would say 1: the confidence is the rule's.)
+        score = TUNING.sameTemplate * (a?.status === "unadapted" ? TUNING.unadapted : 1);
         if (a) {
           adaptation = { status: a.status, registered_names: entry.names, names: q.names, registered_fix: entry.fix };
           fix = a.fix;
@@ -676,11 +685,11 @@ export class FixRegistry {
     });
   }
 
-  /** Sum of an entry's feature weights, recomputed once the registry grew or shrank by 5 %. */
+  /** Sum of an entry's feature weights but its names', recomputed once the registry grew or shrank by 5 %. */
   private normOf(entry: Entry, n: number): number {
     if (entry.normAt > 0 && entry.normVersion === tuningState.version && Math.abs(entry.normAt - n) <= 0.05 * n) return entry.norm;
     let sum = 0;
-    for (const f of entry.features) sum += weight(f, this.df.get(f) ?? 0, n);
+    for (const f of entry.features) if (!f.startsWith("name:")) sum += weight(f, this.df.get(f) ?? 0, n);
     entry.norm = sum;
     entry.normAt = n;
     entry.normVersion = tuningState.version;

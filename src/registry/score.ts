@@ -25,7 +25,7 @@ export const TUNING = {
   /** Weight factor of the error type (the tool's own name for the kind of problem) against a word. */
   type: 1,
   /** Share of the confidence that is how much of the registered error the query covers (the rest: Dice). */
-  coverage: 0,
+  coverage: 0.25,
   /** Weight factor of a name feature: the same name is weak evidence, a different one none against. */
   name: 1,
   /** Weight factor of a query feature no registered error has: it tells no candidate apart, it only says "new". */
@@ -50,7 +50,7 @@ export const TUNING = {
    */
   typePrior: 0,
   /** Below this confidence nothing is recalled: a wrong fix costs an agent more than none. */
-  recallMin: 0.52,
+  recallMin: 0.56,
 };
 
 /** Bumped by whoever changes TUNING at run time (the eval's --tune): cached weight sums are stale then. */
