@@ -342,6 +342,13 @@ def("jq-parse-error", "jq", null, "The input is not valid JSON: fix it (trailing
   [{ j: '{"a": 1,}' }, { j: "{name: 2}" }, { j: "[1 2]" }],
   (p) => ({ files: { "in.json": p.j }, cmd: "jq . in.json" }));
 
+// node, added last (a class in the middle would move every later class to other places).
+// Issue 10: the same template as a missing package, but the bare name is the project's own file
+// (require("config") for ./config.js): a near miss told apart only by the name's origin.
+def("node-module-not-found-project-bare", "node", "node-module-not-found-package", (p) => `The project's own file is required by a bare name, which node looks up in node_modules: put ./ before ${p.m} in the require`,
+  [{ f: "index.js", m: "config" }, { f: "server.js", m: "routes" }, { f: "bin/cli.js", m: "helpers" }],
+  (p) => ({ files: { [p.f]: `const m = require("${p.m}");\nconsole.log(m);\n`, [join(dirname(p.f), `${p.m}.js`)]: "module.exports = {};\n" }, cmd: `node ${p.f}` }));
+
 // ------------------------------------------------------------------------------------------ run
 const root = mkdtempSync(join(tmpdir(), "errgen-"));
 const lines = [];

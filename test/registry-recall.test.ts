@@ -295,3 +295,18 @@ test("features: no word pair across ': ', plurals folded, a parenthesized aside 
   // "file(s)" and a call "f()" are not asides.
   assert.ok(new Set(features(["error: pathspec <q> did not match any file(s) known to git"])).has("file"));
 });
+
+test("a project's own bare module is a near miss of a missing package: told apart when both are known, no fix when only the package is", () => {
+  withRegistry((reg) => {
+    const pkg = example("node-module-not-found-package", 1);
+    reg.register({ error: pkg.output, fix: pkg.fix, context: pkg.tool });
+    const own = example("node-module-not-found-project-bare", 2);
+    const m = reg.lookup(own.output, { context: own.tool, limit: 1 })[0];
+    assert.ok(!m || m.score < TUNING.recallMin, `npm install is not recalled for require("routes"): ${m?.score}`);
+    const first = example("node-module-not-found-project-bare", 1);
+    reg.register({ error: first.output, fix: first.fix, context: first.tool });
+    assert.equal(reg.lookup(own.output, { context: own.tool, limit: 1 })[0]?.fix, own.fix, "adapted to 'routes'");
+    const chalk = example("node-module-not-found-package", 2);
+    assert.equal(reg.lookup(chalk.output, { context: chalk.tool, limit: 1 })[0]?.fix, chalk.fix);
+  });
+});

@@ -31,7 +31,7 @@ export const TUNING = {
   /** Weight factor of a query feature no registered error has: it tells no candidate apart, it only says "new". */
   novel: 1,
   /** Factor when one name is a well-known library's and the other looks like the project's own. */
-  originConflict: 0.7,
+  originConflict: 0.6,
   /** Factor per distinguishing family on which the two errors disagree. */
   conflict: 0.45,
   /** Confidence of a same-template, same-traits match whose names differ. */
