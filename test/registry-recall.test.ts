@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { openDatabase, type Db } from "../src/experience/db.js";
 import { exactLookup, FixRegistry, type FixMatch } from "../src/registry/registry.js";
-import { adapt, TUNING } from "../src/registry/score.js";
+import { adapt, TUNING, tuningState } from "../src/registry/score.js";
 import { shapeOf, traitsOf } from "../src/registry/traits.js";
 import { features, normalizeError } from "../src/registry/normalize.js";
 import { describeFix, HookHandler } from "../src/hooks/hook.js";
@@ -309,4 +309,26 @@ test("a project's own bare module is a near miss of a missing package: told apar
     const chalk = example("node-module-not-found-package", 2);
     assert.equal(reg.lookup(chalk.output, { context: chalk.tool, limit: 1 })[0]?.fix, chalk.fix);
   });
+});
+
+test("typePrior (tuned to 0): a specific type few registered errors share, with a rare word in common, lifts a rewording; a broad one does not", () => {
+  const saved = TUNING.typePrior;
+  Object.assign(TUNING, { typePrior: 0.9 });
+  tuningState.version++;
+  try {
+    withRegistry((reg) => {
+      for (const e of CORPUS.filter((x) => x.instance === 1)) reg.register({ error: e.output, fix: e.fix, context: e.tool });
+      // ZeroDivisionError: only one registered error has it, and "zero" is shared: lifted to 0.9.
+      const zero = example("py-zerodivision", 5);
+      const m = reg.lookup(zero.output, { context: zero.tool, limit: 1 })[0];
+      assert.equal(m?.fix, example("py-zerodivision", 1).fix);
+      assert.equal(m?.score, 0.9);
+      // "float modulo" shares no word but the type with "division by zero": not lifted.
+      const modulo = example("py-zerodivision", 6);
+      assert.ok((reg.lookup(modulo.output, { context: modulo.tool, limit: 1 })[0]?.score ?? 0) < 0.9);
+    });
+  } finally {
+    Object.assign(TUNING, { typePrior: saved });
+    tuningState.version++;
+  }
 });

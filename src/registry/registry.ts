@@ -378,7 +378,7 @@ export class FixRegistry {
           traits: traits.join(" "),
           parent,
         };
-        this.stmts.insert.run({ ...created, tokens: features(lines).filter((f) => !f.includes(" ")).join(" "), rev, now });
+        this.stmts.insert.run({ ...created, tokens: features(lines).filter((f) => !f.includes(" ") && !f.startsWith("(")).join(" "), rev, now });
         this.stmts.addHistory.run(signature, fix, sample, now);
         return { ...created, created: true };
       }
