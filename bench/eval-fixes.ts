@@ -242,7 +242,9 @@ function tune(examples: Example[], firstFix: Map<string, string>): void {
   const inTuning = (e: Example) => TUNING_FAMILIES.includes(e.tool);
   // Each list starts at the prior guess and moves away from it: a setting replaces the best only
   // when strictly better, so ties keep the values nearest the prior.
-  const grid = { conflict: [0.45, 0.6, 0.3, 0.75, 0.9], trait: [1, 0.5, 2, 0.25], novel: [1, 0.5], type: [1, 2, 3], originConflict: [0.7, 0.6, 0.8] };
+  // (The structural factors were tuned before the tuning families held rewordings; this pass tunes
+  // what decides a rewording: coverage, typePrior, and originConflict next to them.)
+  const grid = { conflict: [TUNING.conflict], trait: [TUNING.trait], novel: [TUNING.novel, 0.5], type: [TUNING.type], originConflict: [0.7, 0.6, 0.5], coverage: [0, 0.25, 0.5], typePrior: [0.6, 0, 0.45], pair: [1, 0.5], aside: [0.5, 1, 0.25] };
   const saved = { ...TUNING };
   // The registries' contents do not depend on TUNING (only the scoring does): build them once.
   const prepared = prepare(registryMethod, examples, inTuning);
@@ -251,8 +253,12 @@ function tune(examples: Example[], firstFix: Map<string, string>): void {
     for (const trait of grid.trait)
       for (const novel of grid.novel)
         for (const type of grid.type)
-          for (const originConflict of grid.originConflict) {
-            Object.assign(TUNING, { conflict, trait, novel, type, originConflict });
+          for (const originConflict of grid.originConflict)
+          for (const coverage of grid.coverage)
+          for (const typePrior of grid.typePrior)
+          for (const pair of grid.pair)
+          for (const aside of grid.aside) {
+            Object.assign(TUNING, { conflict, trait, novel, type, originConflict, coverage, typePrior, pair, aside });
             tuningState.version++;
             const ts = lookups(prepared, examples, inTuning);
             const recallMin = bestThreshold(ts, firstFix);
@@ -260,7 +266,7 @@ function tune(examples: Example[], firstFix: Map<string, string>): void {
             // Of settings that do equally well, the one that can abstain lowest: more room for
             // rewordings of a known error that the tuning families do not show.
             const score = objective(f) - 0.05 * recallMin;
-            if (!best || score > best.score + 1e-9) best = { score, params: { conflict, trait, novel, type, originConflict, recallMin }, f };
+            if (!best || score > best.score + 1e-9) best = { score, params: { conflict, trait, novel, type, originConflict, coverage, typePrior, pair, aside, recallMin }, f };
           }
   prepared.close();
   Object.assign(TUNING, saved);

@@ -91,8 +91,10 @@ def("node-typeerror-not-a-function", "node", null, "The value called is not a fu
   [{ f: "index.js", o: "utils", n: "formatDate" }, { f: "server.js", o: "db", n: "connectPool" }, { f: "bin/cli.js", o: "api", n: "fetchAll" }],
   (p) => ({ files: { [p.f]: `const ${p.o} = {};\n${p.o}.${p.n}();\n` }, cmd: `node ${p.f}` }));
 def("node-typeerror-read-undefined", "node", null, "A value is undefined where an object was expected: check where it comes from, or guard with optional chaining.",
-  [{ f: "index.js", o: "user", k: "profile", j: "name" }, { f: "server.js", o: "req", k: "session", j: "id" }, { f: "bin/cli.js", o: "cfg", k: "options", j: "verbose" }],
-  (p) => ({ files: { [p.f]: `const ${p.o} = {};\nconsole.log(${p.o}.${p.k}.${p.j});\n` }, cmd: `node ${p.f}` }));
+  [{ f: "index.js", o: "user", k: "profile", j: "name" }, { f: "server.js", o: "req", k: "session", j: "id" }, { f: "bin/cli.js", o: "cfg", k: "options", j: "verbose" },
+    // Rewording (issue 10): a null value says "of null".
+    { f: "app.js", o: "order", k: "customer", j: "email", v: `{ customer: null }` }],
+  (p) => ({ files: { [p.f]: `const ${p.o} = ${p.v ?? "{}"};\nconsole.log(${p.o}.${p.k}.${p.j});\n` }, cmd: `node ${p.f}` }));
 def("node-referenceerror-not-defined", "node", null, "The variable is not declared in scope: declare it (const/let) or import it.",
   [{ f: "index.js", n: "total" }, { f: "server.js", n: "port" }, { f: "bin/cli.js", n: "argv" }],
   (p) => ({ files: { [p.f]: `console.log(${p.n} + 1);\n` }, cmd: `node ${p.f}` }));
@@ -103,7 +105,9 @@ def("node-require-in-esm", "node", "node-esm-import-in-commonjs", "require is no
   [{ f: "index.mjs", m: "fs" }, { f: "server.mjs", m: "path" }, { f: "bin/cli.mjs", m: "os" }],
   (p) => ({ files: { [p.f]: `const ${p.m} = require("${p.m}");\nconsole.log(${p.m});\n` }, cmd: `node ${p.f}` }));
 def("node-json-parse", "node", null, "The JSON text is malformed: fix the file (trailing comma, quotes) or check what was actually fetched.",
-  [{ f: "index.js", j: "{\\\"a\\\": 1,}" }, { f: "load.js", j: "{name: 1}" }, { f: "bin/run.js", j: "[1, 2,, 3]" }],
+  [{ f: "index.js", j: "{\\\"a\\\": 1,}" }, { f: "load.js", j: "{name: 1}" }, { f: "bin/run.js", j: "[1, 2,, 3]" },
+    // Rewording (issue 10): empty input says "Unexpected end of JSON input".
+    { f: "fetch.js", j: "" }],
   (p) => ({ files: { [p.f]: `JSON.parse("${p.j}");\n` }, cmd: `node ${p.f}` }));
 def("node-throw-bare-error", "node", null, "An Error was thrown without a message: find the throw site from the stack and give it a message / handle the case.",
   [{ f: "index.js", fn: "validateInvoice" }, { f: "server.js", fn: "checkSession" }, { f: "bin/cli.js", fn: "parseArgs" }],
@@ -148,8 +152,10 @@ def("py-notimplemented-bare", "python", "py-assertion-bare", "A base-class metho
   [{ f: "main.py", c: "Exporter", m: "export" }, { f: "app/store.py", c: "Storage", m: "save" }, { f: "tools/run.py", c: "Handler", m: "handle" }],
   (p) => ({ files: { [p.f]: `class ${p.c}:\n    def ${p.m}(self):\n        raise NotImplementedError\n\n${p.c}().${p.m}()\n` }, cmd: py(p.f) }));
 def("py-zerodivision", "python", null, "A division by zero: guard the denominator (empty list, zero count) before dividing.",
-  [{ f: "main.py", a: "total", b: "count" }, { f: "app/cli.py", a: "size", b: "pages" }, { f: "tools/run.py", a: "hits", b: "runs" }],
-  (p) => ({ files: { [p.f]: `${p.a} = 10\n${p.b} = 0\nprint(${p.a} / ${p.b})\n` }, cmd: py(p.f) }));
+  [{ f: "main.py", a: "total", b: "count" }, { f: "app/cli.py", a: "size", b: "pages" }, { f: "tools/run.py", a: "hits", b: "runs" },
+    // Rewordings (issue 10): python names the operation, so one problem has several messages.
+    { f: "stats.py", a: "done", b: "total", op: "//" }, { f: "app/paging.py", a: "items", b: "per_page", op: "%" }, { f: "tools/ratio.py", a: "ok", b: "seen", op: "%", av: "1.5" }],
+  (p) => ({ files: { [p.f]: `${p.a} = ${p.av ?? 10}\n${p.b} = 0\nprint(${p.a} ${p.op ?? "/"} ${p.b})\n` }, cmd: py(p.f) }));
 def("py-json-decode", "python", null, "The text is not valid JSON (often empty or HTML): check what was read before json.loads.",
   [{ f: "main.py", s: "" }, { f: "app/cli.py", s: "<html>" }, { f: "tools/run.py", s: "{'a': 1}" }],
   (p) => ({ files: { [p.f]: `import json\nprint(json.loads(${JSON.stringify(p.s)}))\n` }, cmd: py(p.f) }));
@@ -165,8 +171,10 @@ def("py-unicode-decode", "python", null, "The file is not UTF-8 text: open it in
 
 // ---------------------------------------------------------------------------------------- bash
 def("bash-command-not-installed", "bash", null, (p) => `Install the program: apt-get install -y ${p.pkg}`,
-  [{ c: "rg", pkg: "ripgrep", a: "TODO src" }, { c: "fd", pkg: "fd-find", a: "-e ts" }, { c: "tree", pkg: "tree", a: "-L 2" }],
-  (p) => ({ files: { "run.sh": `#!/bin/bash\n${p.c} ${p.a}\n` }, cmd: "bash run.sh" }));
+  [{ c: "rg", pkg: "ripgrep", a: "TODO src" }, { c: "fd", pkg: "fd-find", a: "-e ts" }, { c: "tree", pkg: "tree", a: "-L 2" },
+    // Rewordings (issue 10): dash (/bin/sh here) prints "sh: 1: tree: not found".
+    { c: "tree", pkg: "tree", a: "-d", sh: "sh" }, { c: "fzf", pkg: "fzf", a: "--version", sh: "sh" }],
+  (p) => ({ files: { "run.sh": `#!/bin/bash\n${p.c} ${p.a}\n` }, cmd: `${p.sh ?? "bash"} run.sh` }));
 def("bash-script-not-executable", "bash", "bash-script-bad-interpreter", "The script lacks the execute bit: chmod +x it (or run it with bash).",
   [{ s: "deploy.sh" }, { s: "scripts/build.sh" }, { s: "bin/release" }],
   (p) => ({ files: { [p.s]: "#!/bin/sh\necho ok\n" }, mode: { [p.s]: 0o644 }, cmd: `bash -c ./${p.s}` }));
@@ -224,8 +232,10 @@ def("gcc-conflicting-types", "gcc", null, "The function is declared twice with d
 
 // ---------------------------------------------------------------------------------------- make
 def("make-missing-separator", "make", null, "Makefile recipe lines must start with a TAB, not spaces.",
-  [{ t: "all", f: "Makefile", pre: "" }, { t: "build", f: "build.mk", pre: "CC = gcc\n" }, { t: "test", f: "mk/test.mk", pre: "# tests\nPY = python3\n\n" }],
-  (p) => ({ files: { [p.f]: `${p.pre}${p.t}:\n    echo building\n` }, cmd: `make -f ${p.f} ${p.t}` }));
+  [{ t: "all", f: "Makefile", pre: "" }, { t: "build", f: "build.mk", pre: "CC = gcc\n" }, { t: "test", f: "mk/test.mk", pre: "# tests\nPY = python3\n\n" },
+    // Rewording (issue 10): with 8 spaces make adds "(did you mean TAB instead of 8 spaces?)".
+    { t: "dist", f: "Makefile", pre: "", indent: 8 }, { t: "lint", f: "ci.mk", pre: "SRC = src\n", indent: 8 }],
+  (p) => ({ files: { [p.f]: `${p.pre}${p.t}:\n${" ".repeat(p.indent ?? 4)}echo building\n` }, cmd: `make -f ${p.f} ${p.t}` }));
 def("make-no-rule-for-target", "make", "make-no-rule-for-prerequisite", "No such target: check the target name (make -qp | grep '^[a-z]' lists them).",
   [{ t: "instal" }, { t: "biuld" }, { t: "deploy-prod" }],
   (p) => ({ files: { Makefile: "all:\n\techo ok\ninstall:\n\techo ok\nbuild:\n\techo ok\n" }, cmd: `make ${p.t}` }));
@@ -242,8 +252,10 @@ def("sqlite-no-such-table", "sqlite", "sqlite-no-such-column", "The table does n
   [{ db: "app.db", t: "invoices" }, { db: "data/shop.sqlite", t: "orders" }, { db: "var/cache.db", t: "sessions" }],
   (p) => ({ files: {}, cmd: sq(p.db, `CREATE TABLE IF NOT EXISTS other(id); SELECT * FROM ${p.t};`), pre: `mkdir -p $(dirname ${p.db})` }));
 def("sqlite-no-such-column", "sqlite", "sqlite-no-such-table", "The column does not exist in that table: add it with ALTER TABLE … ADD COLUMN (a migration) or fix the name.",
-  [{ db: "app.db", t: "invoices", c: "due_date" }, { db: "data/shop.sqlite", t: "orders", c: "shipped_at" }, { db: "var/cache.db", t: "sessions", c: "expires" }],
-  (p) => ({ files: {}, cmd: sq(p.db, `CREATE TABLE ${p.t}(id INTEGER); SELECT ${p.c} FROM ${p.t};`), pre: `mkdir -p $(dirname ${p.db})` }));
+  [{ db: "app.db", t: "invoices", c: "due_date" }, { db: "data/shop.sqlite", t: "orders", c: "shipped_at" }, { db: "var/cache.db", t: "sessions", c: "expires" },
+    // Rewordings (issue 10): an INSERT says "table T has no column named C".
+    { db: "tasks.db", t: "tasks", c: "due_at", insert: true }, { db: "data/crm.sqlite", t: "contacts", c: "phone", insert: true }],
+  (p) => ({ files: {}, cmd: sq(p.db, `CREATE TABLE ${p.t}(id INTEGER); ${p.insert ? `INSERT INTO ${p.t}(${p.c}) VALUES (1)` : `SELECT ${p.c} FROM ${p.t}`};`), pre: `mkdir -p $(dirname ${p.db})` }));
 def("sqlite-unique-constraint", "sqlite", "sqlite-notnull-constraint", "A row with that key exists: update it (INSERT … ON CONFLICT DO UPDATE) or use another key.",
   [{ db: "app.db", t: "users", c: "email" }, { db: "data/shop.sqlite", t: "products", c: "sku" }, { db: "var/cache.db", t: "tokens", c: "value" }],
   (p) => ({ files: {}, cmd: sq(p.db, `CREATE TABLE ${p.t}(${p.c} TEXT UNIQUE); INSERT INTO ${p.t} VALUES('a'); INSERT INTO ${p.t} VALUES('a');`), pre: `mkdir -p $(dirname ${p.db})` }));
@@ -263,8 +275,10 @@ def("git-not-a-repository", "git", null, "Not inside a git repository: cd into t
   [{ c: "status", d: "" }, { c: "log --oneline", d: "--git-dir=repo/.git " }, { c: "rev-parse HEAD", d: "--git-dir=/srv/checkout/.git " }],
   (p) => ({ files: {}, cmd: `GIT_CEILING_DIRECTORIES=$(dirname $PWD) git ${p.d}${p.c}` }));
 def("git-pathspec-no-match", "git", null, "No branch or file by that name: list branches (git branch -a), fetch, or fix the name.",
-  [{ b: "feature/login" }, { b: "release-2.1" }, { b: "hotfix_payments" }],
-  (p) => ({ files: {}, pre: gitInit, cmd: `git checkout ${p.b}` }));
+  [{ b: "feature/login" }, { b: "release-2.1" }, { b: "hotfix_payments" },
+    // Rewordings (issue 10): git add and git rm say "fatal: pathspec 'x' did not match any files".
+    { b: "docs/setup.md", op: "add" }, { b: "src/legacy.c", op: "rm" }],
+  (p) => ({ files: {}, pre: gitInit, cmd: `git ${p.op ?? "checkout"} ${p.b}` }));
 def("git-branch-exists", "git", "git-tag-exists", "The branch exists: switch to it (git switch NAME) or pick another name.",
   [{ b: "feature/login" }, { b: "release-2.1" }, { b: "hotfix_payments" }],
   (p) => ({ files: {}, pre: `${gitInit} && git branch ${p.b}`, cmd: `git branch ${p.b}` }));
@@ -328,6 +342,13 @@ def("jq-parse-error", "jq", null, "The input is not valid JSON: fix it (trailing
   [{ j: '{"a": 1,}' }, { j: "{name: 2}" }, { j: "[1 2]" }],
   (p) => ({ files: { "in.json": p.j }, cmd: "jq . in.json" }));
 
+// node, added last (a class in the middle would move every later class to other places).
+// Issue 10: the same template as a missing package, but the bare name is the project's own file
+// (require("config") for ./config.js): a near miss told apart only by the name's origin.
+def("node-module-not-found-project-bare", "node", "node-module-not-found-package", (p) => `The project's own file is required by a bare name, which node looks up in node_modules: put ./ before ${p.m} in the require`,
+  [{ f: "index.js", m: "config" }, { f: "server.js", m: "routes" }, { f: "bin/cli.js", m: "helpers" }],
+  (p) => ({ files: { [p.f]: `const m = require("${p.m}");\nconsole.log(m);\n`, [join(dirname(p.f), `${p.m}.js`)]: "module.exports = {};\n" }, cmd: `node ${p.f}` }));
+
 // ------------------------------------------------------------------------------------------ run
 const root = mkdtempSync(join(tmpdir(), "errgen-"));
 const lines = [];
@@ -336,7 +357,8 @@ const rotate = (k) => PLACES[k % PLACES.length];
 classes.forEach((c, k) => {
   if (only && !c.cls.startsWith(only)) return;
   c.instances.forEach((p, i) => {
-    const where = rotate(k)[i];
+    // Instances past the third (rewordings) run in the next class's places.
+    const where = rotate(k + Math.floor(i / 3))[i % 3];
     // Each class and instance gets its own tree: no leftovers from another class.
     const top = join(root, String(k));
     const dir = join(top, where);

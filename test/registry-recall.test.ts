@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { openDatabase, type Db } from "../src/experience/db.js";
 import { exactLookup, FixRegistry, type FixMatch } from "../src/registry/registry.js";
-import { adapt, TUNING } from "../src/registry/score.js";
+import { adapt, TUNING, tuningState } from "../src/registry/score.js";
 import { shapeOf, traitsOf } from "../src/registry/traits.js";
-import { normalizeError } from "../src/registry/normalize.js";
+import { features, normalizeError } from "../src/registry/normalize.js";
 import { describeFix, HookHandler } from "../src/hooks/hook.js";
 import { tempHome } from "./temp.js";
 
@@ -264,5 +264,71 @@ test("the hook injects nothing below the calibrated confidence, and states confi
   } finally {
     db.close();
     cleanup();
+  }
+});
+
+test("rewordings of a registered error are recalled over the threshold; the near miss of one is not", () => {
+  withRegistry((reg) => {
+    // The whole corpus registered (as the eval does): the weights are those of a real registry.
+    for (const e of CORPUS.filter((x) => x.instance === 1)) reg.register({ error: e.output, fix: e.fix, context: e.tool });
+    // "integer division or modulo by zero" after "division by zero"; git add's "fatal: … any files"
+    // after checkout's "error: … any file(s) known to git"; make's "(did you mean TAB instead of 8 spaces?)".
+    for (const [cls, instance] of [["py-zerodivision", 4], ["git-pathspec-no-match", 4], ["git-pathspec-no-match", 5], ["make-missing-separator", 4]] as const) {
+      const e = example(cls, instance);
+      const m = reg.lookup(e.output, { context: e.tool, limit: 1 })[0];
+      assert.ok(m, `${cls}#${instance} finds a fix`);
+      assert.equal(m.fix, example(cls, 1).fix, `${cls}#${instance} gets its own class's fix`);
+      assert.ok(m.score >= TUNING.recallMin, `${cls}#${instance}: ${m.score} ≥ ${TUNING.recallMin}`);
+    }
+    const column = example("sqlite-no-such-column", 2);
+    assert.equal(reg.lookup(column.output, { context: column.tool, limit: 1 })[0]?.fix, column.fix, "a missing column does not get the missing table's fix");
+  });
+});
+
+test("features: no word pair across ': ', plurals folded, a parenthesized aside kept apart", () => {
+  const f = new Set(features(["fatal: pathspec <q> did not match any files"]));
+  assert.ok(f.has("pathspec") && f.has("any file") && f.has("file"), [...f].join("|"));
+  assert.ok(!f.has("fatal pathspec"), "no pair spans the colon");
+  const m = new Set(features(["<loc>: *** missing separator (did you mean TAB instead of <n> spaces?). Stop."]));
+  assert.ok(m.has("missing separator") && m.has("separator stop") && m.has("(tab") && m.has("(space"), [...m].join("|"));
+  assert.ok(!m.has("tab") && !m.has("separator did"), "the aside's words are not the message's");
+  // "file(s)" and a call "f()" are not asides.
+  assert.ok(new Set(features(["error: pathspec <q> did not match any file(s) known to git"])).has("file"));
+});
+
+test("a project's own bare module is a near miss of a missing package: told apart when both are known, no fix when only the package is", () => {
+  withRegistry((reg) => {
+    const pkg = example("node-module-not-found-package", 1);
+    reg.register({ error: pkg.output, fix: pkg.fix, context: pkg.tool });
+    const own = example("node-module-not-found-project-bare", 2);
+    const m = reg.lookup(own.output, { context: own.tool, limit: 1 })[0];
+    assert.ok(!m || m.score < TUNING.recallMin, `npm install is not recalled for require("routes"): ${m?.score}`);
+    const first = example("node-module-not-found-project-bare", 1);
+    reg.register({ error: first.output, fix: first.fix, context: first.tool });
+    assert.equal(reg.lookup(own.output, { context: own.tool, limit: 1 })[0]?.fix, own.fix, "adapted to 'routes'");
+    const chalk = example("node-module-not-found-package", 2);
+    assert.equal(reg.lookup(chalk.output, { context: chalk.tool, limit: 1 })[0]?.fix, chalk.fix);
+  });
+});
+
+test("typePrior (tuned to 0): a specific type few registered errors share, with a rare word in common, lifts a rewording; a broad one does not", () => {
+  const saved = TUNING.typePrior;
+  Object.assign(TUNING, { typePrior: 0.9 });
+  tuningState.version++;
+  try {
+    withRegistry((reg) => {
+      for (const e of CORPUS.filter((x) => x.instance === 1)) reg.register({ error: e.output, fix: e.fix, context: e.tool });
+      // ZeroDivisionError: only one registered error has it, and "zero" is shared: lifted to 0.9.
+      const zero = example("py-zerodivision", 5);
+      const m = reg.lookup(zero.output, { context: zero.tool, limit: 1 })[0];
+      assert.equal(m?.fix, example("py-zerodivision", 1).fix);
+      assert.equal(m?.score, 0.9);
+      // "float modulo" shares no word but the type with "division by zero": not lifted.
+      const modulo = example("py-zerodivision", 6);
+      assert.ok((reg.lookup(modulo.output, { context: modulo.tool, limit: 1 })[0]?.score ?? 0) < 0.9);
+    });
+  } finally {
+    Object.assign(TUNING, { typePrior: saved });
+    tuningState.version++;
   }
 });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { openDatabase, type Db } from "../src/experience/db.js";
 import { maskLine, normalizeError, stripAnsi } from "../src/registry/normalize.js";
 import { decayStrength, errorTypeOf, FixNotFoundError, FixRegistry, STRENGTH } from "../src/registry/registry.js";
+import { TUNING } from "../src/registry/score.js";
 import { pythonStrRepr, rawSignature, structuredKey, structuredSignature } from "../src/registry/signature.js";
 import { tempHome } from "./temp.js";
 
@@ -412,8 +413,8 @@ test("a near miss alone is not a confident match", () => {
   withRegistry((reg) => {
     reg.register({ error: "Error: in prepare, no such table: users", fix: "table fix", context: "sqlite3" });
     reg.register({ error: "src/a.ts(1,19): error TS7016: Could not find a declaration file for module 'x'. '/a/node_modules/x/index.js' implicitly has an 'any' type.", fix: "types", context: "tsc" });
-    for (const m of reg.lookup("Error: in prepare, no such column: emial", { context: "sqlite3" })) assert.ok(m.score < 0.5, `${m.fix} ${m.score}`);
-    for (const m of reg.lookup("src/b.ts(8,36): error TS7006: Parameter 'socket' implicitly has an 'any' type.", { context: "tsc" })) assert.ok(m.score < 0.5, `${m.fix} ${m.score}`);
+    for (const m of reg.lookup("Error: in prepare, no such column: emial", { context: "sqlite3" })) assert.ok(m.score < TUNING.recallMin, `${m.fix} ${m.score}`);
+    for (const m of reg.lookup("src/b.ts(8,36): error TS7006: Parameter 'socket' implicitly has an 'any' type.", { context: "tsc" })) assert.ok(m.score < TUNING.recallMin, `${m.fix} ${m.score}`);
   });
 });
 

@@ -384,15 +384,45 @@ export function templateWords(masked: string): string[] {
 /**
  * Features of a normalized error for the similar match: the words of its diagnostic lines, and
  * adjacent word pairs (so "no column" and "no table" differ even though both share "no").
+ * A pair never spans a ": " (the fields of a message: "parse error: Expected …", "fatal: pathspec"),
+ * and a plural is folded into its singular ("files" → "file"), so that a reworded message (issue
+ * 10: "did not match any file(s)" / "any files") shares the words it really shares.
  */
 export function features(lines: readonly string[]): string[] {
   const out = new Set<string>();
   for (const line of lines) {
-    const words = templateWords(line);
-    for (let i = 0; i < words.length; i++) {
-      out.add(words[i]!);
-      if (i > 0) out.add(`${words[i - 1]!} ${words[i]!}`);
+    // An aside in parentheses ("(did you mean TAB instead of <n> spaces?)", "(or any of the parent
+    // directories)") elaborates on the message: its words are features of their own kind, "(word",
+    // that score.ts weighs less, and the words around it still pair up.
+    const main = line.replace(/(?<=\s)\(([^()]*)\)/g, (_m, aside: string) => {
+      for (const w of templateWords(aside)) out.add(`(${singular(w)}`);
+      return " ";
+    });
+    for (const field of main.split(/:\s/)) {
+      const words = templateWords(field).map(singular);
+      for (let i = 0; i < words.length; i++) {
+        out.add(words[i]!);
+        if (i > 0) out.add(`${words[i - 1]!} ${words[i]!}`);
+      }
     }
   }
   return [...out];
+}
+
+/** "files" → "file", "values" → "value"; "class", "status", "is", "has" stay. */
+function singular(word: string): string {
+  return word.length > 3 && /[^su]s$/.test(word) && !/(?:ss|us|is)$/.test(word) ? word.slice(0, -1) : word;
+}
+
+/**
+ * The fixed prefix a tool names its kind of message with, when the error type is generic:
+ * "parse error" (jq), "no such column" (sqlite). Lower case, at most four words, no placeholder;
+ * undefined when the headline has none.
+ */
+export function messageKind(template: string): string | undefined {
+  const head = template.replace(/^(?:<\w+>(?::<n>)*:\s)+/, "");
+  const m = /^([A-Za-z][\w -]{0,60}?):\s/.exec(head);
+  if (!m || m[1]!.trim().split(/\s+/).length > 4) return undefined;
+  const kind = m[1]!.toLowerCase().trim();
+  return /^(?:error|fatal|warning|note|hint|make|npm|bash|sh|line)$/.test(kind) ? undefined : kind;
 }

@@ -14,7 +14,7 @@
 import type { Db } from "../experience/db.js";
 import { redactSecrets } from "../experience/redact.js";
 import { features, normalizeError, type NormalizedError } from "./normalize.js";
-import { adapt, featureSet, GENERIC_TYPE, TUNING, tuningState, weight } from "./score.js";
+import { adapt, featureSet, GENERIC_TYPE, specificType, TUNING, tuningState, weight } from "./score.js";
 import { rawSignature, SIGNATURE_RE, structuredKey, structuredSignature, type SignatureFields } from "./signature.js";
 import { conflicts, DISTINGUISHING, HARD, traitsOf } from "./traits.js";
 
@@ -219,6 +219,8 @@ const COLUMNS = "signature, error_type, context, template, lines, fix, structure
 const POSTING_SHARE = 0.05;
 const MIN_POSTING_CAP = 64;
 const MAX_POSTING_CAP = 500;
+// A word held by at most this share of the registered errors is rare enough to back typePrior.
+const RARE_SHARE = 0.05;
 // How many candidates (most shared weight first) get a full score.
 const MAX_CANDIDATES = 300;
 
@@ -376,7 +378,7 @@ export class FixRegistry {
           traits: traits.join(" "),
           parent,
         };
-        this.stmts.insert.run({ ...created, tokens: features(lines).filter((f) => !f.includes(" ")).join(" "), rev, now });
+        this.stmts.insert.run({ ...created, tokens: features(lines).filter((f) => !f.includes(" ") && !f.startsWith("(")).join(" "), rev, now });
         this.stmts.addHistory.run(signature, fix, sample, now);
         return { ...created, created: true };
       }
@@ -545,8 +547,9 @@ export class FixRegistry {
       key: keyOf(norm.template, t.names, t.traits),
     };
     const n = this.rawCount;
+    // Names count only where they are shared (see rate()): a new error's names are new as a rule.
     let qNorm = 0;
-    for (const f of q.features) qNorm += weight(f, this.df.get(f) ?? 0, n);
+    for (const f of q.features) if (!f.startsWith("name:")) qNorm += weight(f, this.df.get(f) ?? 0, n);
     const out: FixMatch[] = [];
     for (const [entry, shared] of this.candidates(q, n)) {
       const strength = decayStrength(entry.strength, epoch - entry.epoch);
@@ -606,9 +609,24 @@ export class FixRegistry {
 
   /** How sure `entry` fits the query (see score.ts), as a match; undefined when it shares nothing. */
   private rate(q: Query, qNorm: number, shared: number, entry: Entry, n: number, strength: number): FixMatch | undefined {
-    const eNorm = this.normOf(entry, n);
+    // The same name is weak evidence for; another name is none against (it is what differs
+    // between two prints of one problem): names weigh in both norms only when shared.
+    let sharedNames = 0;
+    for (const f of new Set(q.names.map((name) => `name:${name.toLowerCase()}`))) {
+      if (entry.features.has(f)) sharedNames += weight(f, this.df.get(f) ?? 0, n);
+    }
+    const eNorm = this.normOf(entry, n) + sharedNames;
+    qNorm += sharedNames;
     if (qNorm + eNorm <= 0) return undefined;
     let score = (1 - TUNING.coverage) * ((2 * shared) / (qNorm + eNorm)) + TUNING.coverage * (eNorm > 0 ? Math.min(1, shared / eNorm) : 0);
+    // Same specific type (exception class, tool code, message kind), reworded: evidence in
+    // proportion to how few registered errors share the type.
+    const specific = specificType(q.features, q.norm.error_type);
+    // A broad type (SyntaxError, SQLITE_ERROR) names many problems: the two must also share a
+    // word few registered errors have ("zero", "json"), besides the type.
+    if (TUNING.typePrior > 0 && specific !== undefined && entry.features.has(specific) && this.sharesRareWord(q, entry, n)) {
+      score = Math.max(score, TUNING.typePrior / Math.max(1, this.df.get(specific) ?? 1));
+    }
     const type = q.norm.error_type;
     if (entry.error_type !== type) score *= GENERIC_TYPE.test(entry.error_type) || GENERIC_TYPE.test(type) ? TUNING.otherGenericType : TUNING.otherType;
     score *= TUNING.conflict ** conflicts(q.traits, entry.traits, HARD);
@@ -624,7 +642,8 @@ export class FixRegistry {
         match = "exact";
         score = 1;
       } else {
-        score = Math.max(score, TUNING.sameTemplate) * (a?.status === "unadapted" ? TUNING.unadapted : 1);
+        // (Names weigh only where shared, so the overlap alone would say 1: the confidence is the rule's.)
+        score = TUNING.sameTemplate * (a?.status === "unadapted" ? TUNING.unadapted : 1);
         if (a) {
           adaptation = { status: a.status, registered_names: entry.names, names: q.names, registered_fix: entry.fix };
           fix = a.fix;
@@ -644,6 +663,18 @@ export class FixRegistry {
     return m;
   }
 
+  /** The two share a headline word (not a pair, type, trait or name) held by few registered errors. */
+  private sharesRareWord(q: Query, entry: Entry, n: number): boolean {
+    const rare = Math.max(2, n * RARE_SHARE);
+    // The type printed as a word ("zerodivisionerror") is the type again, not a second clue.
+    const typeWords = new Set(q.norm.error_type.toLowerCase().split(/\W+/));
+    for (const f of q.features) {
+      if (f.includes(" ") || f.includes(":") || f.startsWith("(") || typeWords.has(f) || !entry.features.has(f)) continue;
+      if ((this.df.get(f) ?? 0) <= rare) return true;
+    }
+    return false;
+  }
+
   /** The fix failed on an error at least as close to the query as the fix's own error is. */
   private demotedFor(q: Query, entry: Entry): boolean {
     if (entry.demotions.length === 0) return false;
@@ -654,11 +685,11 @@ export class FixRegistry {
     });
   }
 
-  /** Sum of an entry's feature weights, recomputed once the registry grew or shrank by 5 %. */
+  /** Sum of an entry's feature weights but its names', recomputed once the registry grew or shrank by 5 %. */
   private normOf(entry: Entry, n: number): number {
     if (entry.normAt > 0 && entry.normVersion === tuningState.version && Math.abs(entry.normAt - n) <= 0.05 * n) return entry.norm;
     let sum = 0;
-    for (const f of entry.features) sum += weight(f, this.df.get(f) ?? 0, n);
+    for (const f of entry.features) if (!f.startsWith("name:")) sum += weight(f, this.df.get(f) ?? 0, n);
     entry.norm = sum;
     entry.normAt = n;
     entry.normVersion = tuningState.version;

@@ -13,21 +13,25 @@
  * The numbers in TUNING were chosen by `npm run eval:fixes -- --tune` on the tuning tool families
  * only (see bench/eval-fixes.ts and docs/fix-recall.md); the held-out families never set them.
  */
-import { features } from "./normalize.js";
+import { features, messageKind } from "./normalize.js";
 
 export const TUNING = {
   /** Weight factor of a trait feature (shape:, origin:, op:, rt:, call:, include:) against a word. */
   trait: 0.25,
+  /** Weight factor of a word pair against a word (a reworded message keeps words more than pairs). */
+  pair: 1,
+  /** Weight factor of a word in a parenthesized aside of the message (a hint, an elaboration). */
+  aside: 0.5,
   /** Weight factor of the error type (the tool's own name for the kind of problem) against a word. */
   type: 1,
   /** Share of the confidence that is how much of the registered error the query covers (the rest: Dice). */
-  coverage: 0,
+  coverage: 0.25,
   /** Weight factor of a name feature: the same name is weak evidence, a different one none against. */
   name: 1,
   /** Weight factor of a query feature no registered error has: it tells no candidate apart, it only says "new". */
   novel: 1,
   /** Factor when one name is a well-known library's and the other looks like the project's own. */
-  originConflict: 0.7,
+  originConflict: 0.6,
   /** Factor per distinguishing family on which the two errors disagree. */
   conflict: 0.45,
   /** Confidence of a same-template, same-traits match whose names differ. */
@@ -39,8 +43,14 @@ export const TUNING = {
   /** Factor for a different error type (generic types: error, fatal, exit N). */
   otherType: 0.5,
   otherGenericType: 0.75,
+  /**
+   * Confidence that the same specific error type (or message kind) alone gives, divided by how
+   * many registered errors share it: a type only one registered error has names its problem
+   * however the message is worded ("division by zero" / "integer modulo by zero").
+   */
+  typePrior: 0,
   /** Below this confidence nothing is recalled: a wrong fix costs an agent more than none. */
-  recallMin: 0.52,
+  recallMin: 0.56,
 };
 
 /** Bumped by whoever changes TUNING at run time (the eval's --tune): cached weight sums are stale then. */
@@ -49,10 +59,19 @@ export const tuningState = { version: 0 };
 /** Error types that say nothing about the problem. */
 export const GENERIC_TYPE = /^(?:error|exit \d+|fatal)$/;
 
-/** All features of an error: words and pairs of its lines, its type, traits and names. */
+/** The specific type (or message kind) feature of a feature set: what typePrior rests on. */
+export function specificType(features: ReadonlySet<string>, errorType: string): string | undefined {
+  if (!GENERIC_TYPE.test(errorType) && errorType !== "warning") return `type:${errorType}`;
+  for (const f of features) if (f.startsWith("kind:")) return f;
+  return undefined;
+}
+
+/** All features of an error: words and pairs of its lines, its type (or message kind), traits and names. */
 export function featureSet(lines: readonly string[], errorType: string, traits: readonly string[], names: readonly string[]): Set<string> {
   const out = new Set(features(lines));
   out.add(`type:${errorType}`);
+  const kind = GENERIC_TYPE.test(errorType) && lines[0] !== undefined ? messageKind(lines[0]) : undefined;
+  if (kind) out.add(`kind:${kind}`);
   for (const t of traits) out.add(t);
   for (const n of names) out.add(`name:${n.toLowerCase()}`);
   return out;
@@ -62,8 +81,10 @@ export function featureSet(lines: readonly string[], errorType: string, traits: 
 export function weight(feature: string, df: number, n: number): number {
   const idf = Math.log(1 + (n + 1) / (df + 1)) * (df === 0 ? TUNING.novel : 1);
   if (feature.startsWith("name:")) return idf * TUNING.name;
-  if (feature.startsWith("type:")) return idf * TUNING.type;
+  if (feature.startsWith("type:") || feature.startsWith("kind:")) return idf * TUNING.type;
   if (/^(?:shape|origin|op|rt|call|include):/.test(feature)) return idf * TUNING.trait;
+  if (feature.startsWith("(")) return idf * TUNING.aside;
+  if (feature.includes(" ")) return idf * TUNING.pair;
   return idf;
 }
 
