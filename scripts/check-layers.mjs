@@ -9,9 +9,13 @@ import { fileURLToPath } from "node:url";
 
 /** Lowest floor first. A name is a folder of src/, or a top-level file without its extension. */
 export const FLOORS = [
-  ["version", "names", "config"],
-  ["log"],
+  ["version", "names", "limits"],
+  ["config"],
+  // The database, its migrations, redaction, strength/decay and the repository scope: they import
+  // nothing of ours, so the log can redact its lines and everything above can store.
   ["storage"],
+  ["log"],
+  ["faults", "shutdown"],
   ["experience", "registry", "trail"],
   ["tmux"],
   ["llm"],

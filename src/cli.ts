@@ -5,7 +5,7 @@ import { faultSentence, firstLine } from "./faults.js";
 import { log, writeStderr } from "./log.js";
 import { exitCodeOnSignal, installProcessGuards, isOutputGone, onShutdown, shutdown } from "./shutdown.js";
 import { VERSION } from "./version.js";
-import { openDatabase } from "./experience/db.js";
+import { openDatabase } from "./storage/db.js";
 import { ExperienceStore } from "./experience/store.js";
 // The MCP SDK and zod are imported only by the commands that use them (serve, export/import,
 // trail), so `hook`, which Claude Code starts once per tool call, loads in a few milliseconds.

@@ -3,7 +3,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { openDatabase } from "../src/experience/db.js";
+import { openDatabase } from "../src/storage/db.js";
 import { ExperienceStore } from "../src/experience/store.js";
 import { harvestSources } from "../src/harvest/harvest.js";
 import { buildTriples, groupSteps, harvestTrails, looksFailed, outputOf, type TrailCommit, type TrailHarvestReport } from "../src/harvest/trail.js";

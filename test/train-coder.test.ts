@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDatabase } from "../src/experience/db.js";
+import { openDatabase } from "../src/storage/db.js";
 import { ExperienceStore } from "../src/experience/store.js";
 import { fillTemplate, parameterize } from "../src/harness/expert.js";
 import { CODER, seedModule } from "../src/harness/modules.js";

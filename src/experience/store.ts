@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
-import type { Db } from "./db.js";
-import { redactSecrets } from "./redact.js";
+import type { Db } from "../storage/db.js";
+import { redactSecrets } from "../storage/redact.js";
 import { jaccard, tokenSet } from "./tokenize.js";
-import { STRENGTH } from "../registry/registry.js";
+import { STRENGTH } from "../storage/strength.js";
 
 export interface ExperienceRow {
   id: number;

@@ -11,7 +11,7 @@
  * twice in a run; nothing is left typed at the prompt.
  */
 import { randomBytes } from "node:crypto";
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 import type { ExperienceStore, RecallHit } from "../experience/store.js";
 import { TerminalError } from "../tmux/errors.js";
 import { isAllowedKey } from "../tmux/keys.js";

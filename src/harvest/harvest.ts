@@ -10,10 +10,10 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 import { ExperienceStore } from "../experience/store.js";
-import { repoOf } from "../hooks/repo.js";
-import { redactSecrets } from "../experience/redact.js";
+import { repoOf } from "../storage/repo.js";
+import { redactSecrets } from "../storage/redact.js";
 import { normalizeError } from "../registry/normalize.js";
 import { FixRegistry } from "../registry/registry.js";
 import { extractPairs, registerCandidate, type FixPair } from "./pairs.js";

@@ -12,12 +12,12 @@
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Db } from "../experience/db.js";
-import { hidesSecret, redactSecrets, SECRET_PLACEHOLDER } from "../experience/redact.js";
+import type { Db } from "../storage/db.js";
+import { hidesSecret, redactSecrets, SECRET_PLACEHOLDER } from "../storage/redact.js";
 import { ExperienceStore, type NewRow } from "../experience/store.js";
 import { shellQuote } from "../harness/expert.js";
 import { unsolvedRun, type UnsolvedRun } from "../harness/record.js";
-import { repoOf } from "../hooks/repo.js";
+import { repoOf } from "../storage/repo.js";
 import { NAME_PATTERN } from "../names.js";
 import { meaningfulLines, normalizeError } from "../registry/normalize.js";
 import { FixRegistry } from "../registry/registry.js";

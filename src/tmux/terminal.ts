@@ -29,7 +29,7 @@ import { untypeable } from "./typeable.js";
 import { TmuxCli } from "./tmux.js";
 import { TrailRepo } from "./trail.js";
 import { typedRecord } from "./typed-record.js";
-import { redactSecrets } from "../experience/redact.js";
+import { redactSecrets } from "../storage/redact.js";
 
 export const MAX_SEND_TEXT_CHARS = 4096;
 export const MAX_KEYS_PER_CALL = 64;

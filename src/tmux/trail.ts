@@ -2,7 +2,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { appendFile, mkdtemp, mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { redact } from "../experience/redact.js";
+import { redact } from "../storage/redact.js";
 import { assertName } from "../names.js";
 import {
   casRefSync,

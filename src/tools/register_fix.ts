@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { boundedLabel, boundedText } from "./bounded.js";
-import { redact, redactValue } from "../experience/redact.js";
+import { redact, redactValue } from "../storage/redact.js";
 import { FixInputError, type RegisterResult } from "../registry/registry.js";
 import { defineTool, UserError } from "./tool.js";
 

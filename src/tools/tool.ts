@@ -3,7 +3,7 @@ import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/proto
 import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Config, Toolset } from "../config.js";
-import { damagedReason, damagedSentence, isCorruption, markDamaged } from "../experience/db.js";
+import { damagedReason, damagedSentence, isCorruption, markDamaged } from "../storage/db.js";
 import { faultSentence, firstLine } from "../faults.js";
 import { MAX_ECHO_CHARS } from "../limits.js";
 import { log } from "../log.js";

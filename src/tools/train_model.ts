@@ -6,7 +6,7 @@ import { gatesSchema } from "../train/gates.js";
 import { BACKENDS, enqueue, SOURCES, type ExampleSource } from "../train/queue.js";
 import { heldOutCount } from "../train/dataset.js";
 import { commandExample } from "../harness/slots.js";
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 import { ensureWorker } from "../train/spawn.js";
 import { defineTool, UserError } from "./tool.js";
 

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LlmConfig } from "../config.js";
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 import type { ExperienceStore } from "../experience/store.js";
 import { log } from "../log.js";
 import { assembleDataset, writeAtomic, writeBatch } from "./dataset.js";
