@@ -24,14 +24,14 @@ export const FLOORS = [
   ["harvest"],
   ["services"],
   ["tools", "doctor"],
-  ["server", "transport"],
-  ["cli", "demo"],
+  ["server", "transport", "demo"],
+  ["cli"],
 ];
 
 const SRC = resolve(fileURLToPath(new URL("../src", import.meta.url)));
 
-function unitOf(file) {
-  const rel = relative(SRC, file).split("/");
+function unitOf(src, file) {
+  const rel = relative(src, file).split("/");
   return rel.length > 1 ? rel[0] : rel[0].replace(/\.ts$/, "");
 }
 
@@ -50,23 +50,24 @@ function* sources(dir) {
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"|import\(\s*"(\.[^"]+)"\s*\)/g;
 
-export function check() {
+/** Every problem found under `src` (the repository's src/ unless a test gives another tree). */
+export function check(src = SRC) {
   const problems = [];
   const edges = new Map();
-  for (const file of sources(SRC)) {
-    const from = unitOf(file);
+  for (const file of sources(src)) {
+    const from = unitOf(src, file);
     const fromFloor = floorOf(from);
-    if (fromFloor === undefined) problems.push(`${relative(SRC, file)}: ${from} has no floor in scripts/check-layers.mjs`);
+    if (fromFloor === undefined) problems.push(`${relative(src, file)}: ${from} has no floor in scripts/check-layers.mjs`);
     const text = readFileSync(file, "utf8");
     for (const m of text.matchAll(IMPORT)) {
       const target = resolve(dirname(file), (m[1] ?? m[2]).replace(/\.js$/, ".ts"));
-      const to = unitOf(target);
+      const to = unitOf(src, target);
       if (to === from) continue;
       if (!edges.has(from)) edges.set(from, new Set());
       edges.get(from).add(to);
       const toFloor = floorOf(to);
       if (fromFloor !== undefined && toFloor !== undefined && toFloor >= fromFloor) {
-        problems.push(`${relative(SRC, file)} imports ${to} (${toFloor === fromFloor ? "same floor" : "a floor above"})`);
+        problems.push(`${relative(src, file)} imports ${to} (${toFloor === fromFloor ? "same floor" : "a floor above"})`);
       }
     }
   }

@@ -130,7 +130,7 @@ const COMMANDS: Record<string, Command> = {
   "uninstall-hooks": async (argv) => (await import("./hooks/install.js")).uninstallHooksCommand(argv),
   harvest: async (argv) => (await import("./harvest/cli.js")).harvestCommand(argv),
   // Loaded when used: serving never needs it.
-  demo: async (argv) => (await import("./harness/demo.js")).demoCommand(argv),
+  demo: async (argv) => (await import("./demo.js")).demoCommand(argv),
   doctor: async (argv) => (await import("./doctor.js")).doctorCommand(argv),
   "train-worker": async (argv) => (await import("./train/cli.js")).trainWorkerCommand(argv),
   rollback: async (argv) => (await import("./train/cli.js")).rollbackCommand(argv),

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../src/storage/db.js";
 import { ExperienceStore } from "../src/experience/store.js";
-import { fillTemplate, parameterize } from "../src/harness/expert.js";
+import { fillTemplate, parameterize } from "../src/harness/slots.js";
 import { CODER, seedModule } from "../src/harness/modules.js";
 import { VersionExpert } from "../src/train/forward.js";
 import { CLI, serverEnv } from "./spawn.js";

@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 import type { Db } from "../storage/db.js";
 import { hidesSecret, redactSecrets, SECRET_PLACEHOLDER } from "../storage/redact.js";
 import { ExperienceStore, type NewRow } from "../experience/store.js";
-import { shellQuote } from "../harness/expert.js";
+import { shellQuote } from "../harness/slots.js";
 import { unsolvedRun, type UnsolvedRun } from "../harness/record.js";
 import { repoOf } from "../storage/repo.js";
 import { NAME_PATTERN } from "../names.js";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { nameSchema } from "../names.js";
 import { TerminalError } from "../tmux/errors.js";
-import { OpenAiLlm } from "../harness/llm.js";
+import { OpenAiLlm } from "../llm/llm.js";
 import { HarnessInputError, runHarness } from "../harness/loop.js";
 import { loadModule, validatorSpecSchema } from "../harness/modules.js";
 import { defineTool, UserError } from "./tool.js";

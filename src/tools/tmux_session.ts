@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { shellQuote } from "../harness/expert.js";
+import { shellQuote } from "../harness/slots.js";
 import { boundedString } from "./bounded.js";
 import { MAX_PATH_CHARS } from "../limits.js";
 import { nameSchema } from "../names.js";

@@ -5,8 +5,8 @@
  */
 import type { Db } from "../storage/db.js";
 import { ExperienceStore, type RecallHit, type RecallOptions } from "../experience/store.js";
-import { buildPrompt, Expert, NoExperienceError } from "../harness/expert.js";
-import type { ChatMessage, Llm } from "../harness/llm.js";
+import { buildPrompt, Expert, NoExperienceError } from "../llm/expert.js";
+import type { ChatMessage, Llm } from "../llm/llm.js";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { normalizedDistance } from "./levenshtein.js";
 import type { Item } from "./dataset.js";

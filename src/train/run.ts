@@ -13,7 +13,7 @@ import { log } from "../log.js";
 import { assembleDataset, writeAtomic, writeBatch } from "./dataset.js";
 import { trainCommand } from "./command-backend.js";
 import { trainExperience } from "./experience-backend.js";
-import { OpenAiLlm } from "../harness/llm.js";
+import { OpenAiLlm } from "../llm/llm.js";
 import { openAiOptionsFromEnv, trainOpenAi, type OpenAiTrainOptions } from "./openai-backend.js";
 import { evaluate, summary } from "./forward.js";
 import { checkGates, gatesSchema } from "./gates.js";
