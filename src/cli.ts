@@ -124,7 +124,7 @@ const COMMANDS: Record<string, Command> = {
   export: tensorDirCommand("export"),
   import: tensorDirCommand("import"),
   stats,
-  trail: async (argv) => (await import("./tmux/trail-cli.js")).trailCommand(argv),
+  trail: async (argv) => (await import("./trail/cli.js")).trailCommand(argv),
   hook: async (argv) => (await import("./hooks/hook.js")).hookCommand(argv),
   "install-hooks": async (argv) => (await import("./hooks/install.js")).installHooksCommand(argv),
   "uninstall-hooks": async (argv) => (await import("./hooks/install.js")).uninstallHooksCommand(argv),

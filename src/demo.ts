@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { loadConfig, trailsDir } from "./config.js";
 import { Services } from "./services.js";
 import { onShutdown } from "./shutdown.js";
-import { validateTrail } from "./tmux/validators.js";
+import { validateTrail } from "./trail/validators.js";
 import { runHarness } from "./harness/loop.js";
 import { CODER } from "./harness/modules.js";
 import type { ValidatorSpec } from "./harness/modules.js";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { openDatabase } from "../src/storage/db.js";
 import { forgetRememberedSecrets, isSecretName, redact, redactFileText, redactStored, redactValue, rememberSecret } from "../src/storage/redact.js";
 import { addLogSink, log } from "../src/log.js";
-import { CastRecorder } from "../src/tmux/cast.js";
+import { CastRecorder } from "../src/trail/cast.js";
 import { chunkText } from "../src/tmux/chunk.js";
 import { typedRecord } from "../src/tmux/typed-record.js";
 import { tempHome } from "./temp.js";

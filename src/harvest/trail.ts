@@ -1,6 +1,6 @@
 /**
  * Harvest terminal trails: every send_text chunk and send_keys key of a tmux session is one commit
- * in `<home>/trails` (src/tmux/trail.ts) with the pane capture after it. A session's commits are
+ * in `<home>/trails` (src/trail/repo.ts) with the pane capture after it. A session's commits are
  * grouped into steps — a typed line run with Enter, or a key pressed on its own — and each step
  * becomes an (observation, decision, command) triple: the screen before it, what was decided, what
  * was sent, plus the screen it led to. Triples are stored as experience rows; a failed line that a
@@ -21,8 +21,8 @@ import { repoOf } from "../storage/repo.js";
 import { NAME_PATTERN } from "../names.js";
 import { meaningfulLines, normalizeError } from "../registry/normalize.js";
 import { FixRegistry } from "../registry/registry.js";
-import { catFileBatch, git, isOid } from "../tmux/trail-git.js";
-import { CAPTURES_DIR, capturePath, MAIN_REF, TIMESTAMP_TRAILER, type StepKind } from "../tmux/trail.js";
+import { catFileBatch, git, isOid } from "../trail/git.js";
+import { CAPTURES_DIR, capturePath, MAIN_REF, TIMESTAMP_TRAILER, type StepKind } from "../trail/repo.js";
 import { extractPairs, registerCandidate } from "./pairs.js";
 import type { ToolCall } from "./transcript.js";
 

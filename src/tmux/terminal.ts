@@ -14,7 +14,7 @@ import { trailsDir } from "../config.js";
 import { performance } from "node:perf_hooks";
 import { log } from "../log.js";
 import { NAME_PATTERN } from "../names.js";
-import { castPath, CastRecorder } from "./cast.js";
+import { castPath, CastRecorder } from "../trail/cast.js";
 import { chunkText, quoteTmuxArg } from "./chunk.js";
 import { ControlClient } from "./control.js";
 import { noSession, TerminalError } from "./errors.js";
@@ -27,7 +27,7 @@ import { ShellMarks } from "./shell-marks.js";
 import { SessionLocks } from "./session-lock.js";
 import { untypeable } from "./typeable.js";
 import { TmuxCli } from "./tmux.js";
-import { TrailRepo } from "./trail.js";
+import { TrailRepo } from "../trail/repo.js";
 import { typedRecord } from "./typed-record.js";
 import { redactSecrets } from "../storage/redact.js";
 

@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { assertName } from "../names.js";
 import { checkJsTs, checkPython, sourceLanguage, type SourceLanguage } from "./syntax-check.js";
-import { catFileBatch, catFileSizes, git, isOid } from "./trail-git.js";
-import { CAPTURES_DIR, MAIN_REF, TIMESTAMP_TRAILER } from "./trail.js";
+import { catFileBatch, catFileSizes, git, isOid } from "./git.js";
+import { CAPTURES_DIR, MAIN_REF, TIMESTAMP_TRAILER } from "./repo.js";
 
 /**
  * Validators over one session's trail (the commits whose subject starts with `<session>: `).

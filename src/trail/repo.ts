@@ -22,7 +22,7 @@ import {
   ZERO_OID,
   type BatchObject,
   type TreeEntry,
-} from "./trail-git.js";
+} from "./git.js";
 
 /**
  * The trail repository: `<home>/trails`, one git commit per keystroke chunk.
