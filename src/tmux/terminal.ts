@@ -254,6 +254,26 @@ export class Terminal {
     return out;
   }
 
+  /** Whether our tmux server has the session. */
+  async hasSession(session: string): Promise<boolean> {
+    return this.cli.hasSession(session);
+  }
+
+  /** The directory the session's shell is in now, as tmux reads it from the pane. */
+  async cwd(session: string): Promise<string> {
+    return this.cli.display(session, "#{pane_current_path}");
+  }
+
+  /** The seq of the session's last recorded step (0 before the first). */
+  async recordedSteps(session: string): Promise<number> {
+    return this.trail.countCommits(session);
+  }
+
+  /** The `tmux -L` socket of our tmux server, for the command that attaches to a session. */
+  get socket(): string {
+    return this.cli.socket;
+  }
+
   /** true when the session existed and was killed. Its trail and recording are kept. */
   async killSession(session: string): Promise<boolean> {
     assertSession(session);

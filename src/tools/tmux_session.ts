@@ -44,7 +44,7 @@ export const tmuxSession = defineTool({
   async handle(args, { services }) {
     try {
       const terminal = services.terminal;
-      const attach = (session: string) => `tmux -L ${shellQuote(terminal.cli.socket)} attach -t ${session}`;
+      const attach = (session: string) => `tmux -L ${shellQuote(terminal.socket)} attach -t ${session}`;
       switch (args.action) {
         case "create": {
           if (!args.session) throw new UserError("action=create needs session: a name of 1-64 characters from A-Z a-z 0-9 _ -");
