@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The house as drawn: each folder of src/ sits on a floor and may import only from its own folder
 // and from floors below. `node scripts/check-layers.mjs` prints every import that runs up or
-// sideways, and every import cycle between folders; it exits 1 when there is any. The test suite
-// runs it, so the layers stay as written here, once.
+// sideways, and every import cycle between folders or between the files of one folder; it exits 1
+// when there is any. test/layers.test.ts runs it, so the layers stay as written here, once.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,10 +50,30 @@ function* sources(dir) {
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"|import\(\s*"(\.[^"]+)"\s*\)/g;
 
+/** The circles of a directed graph (name → names it imports), each once, as found by a depth-first walk. */
+function cycles(edges) {
+  const found = [];
+  const state = new Map();
+  const stack = [];
+  const visit = (u) => {
+    state.set(u, 1);
+    stack.push(u);
+    for (const v of edges.get(u) ?? []) {
+      if (state.get(v) === 1) found.push([...stack.slice(stack.indexOf(v)), v]);
+      else if (!state.has(v)) visit(v);
+    }
+    stack.pop();
+    state.set(u, 2);
+  };
+  for (const u of edges.keys()) if (!state.has(u)) visit(u);
+  return found;
+}
+
 /** Every problem found under `src` (the repository's src/ unless a test gives another tree). */
 export function check(src = SRC) {
   const problems = [];
   const edges = new Map();
+  const fileEdges = new Map();
   for (const file of sources(src)) {
     const from = unitOf(src, file);
     const fromFloor = floorOf(from);
@@ -62,7 +82,12 @@ export function check(src = SRC) {
     for (const m of text.matchAll(IMPORT)) {
       const target = resolve(dirname(file), (m[1] ?? m[2]).replace(/\.js$/, ".ts"));
       const to = unitOf(src, target);
-      if (to === from) continue;
+      if (to === from) {
+        const [a, b] = [relative(src, file), relative(src, target)];
+        if (!fileEdges.has(a)) fileEdges.set(a, new Set());
+        fileEdges.get(a).add(b);
+        continue;
+      }
       if (!edges.has(from)) edges.set(from, new Set());
       edges.get(from).add(to);
       const toFloor = floorOf(to);
@@ -71,20 +96,9 @@ export function check(src = SRC) {
       }
     }
   }
-  // Cycles between folders, independent of the floors.
-  const state = new Map();
-  const stack = [];
-  const visit = (u) => {
-    state.set(u, 1);
-    stack.push(u);
-    for (const v of edges.get(u) ?? []) {
-      if (state.get(v) === 1) problems.push(`cycle: ${[...stack.slice(stack.indexOf(v)), v].join(" → ")}`);
-      else if (!state.has(v)) visit(v);
-    }
-    stack.pop();
-    state.set(u, 2);
-  };
-  for (const u of edges.keys()) if (!state.has(u)) visit(u);
+  // Cycles between folders, independent of the floors, then between the files of one folder.
+  problems.push(...cycles(edges).map((c) => `cycle: ${c.join(" → ")}`));
+  problems.push(...cycles(fileEdges).map((c) => `file cycle: ${c.join(" → ")}`));
   return problems;
 }
 
