@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { FixNotFoundError } from "../registry/registry.js";
 import { defineTool, UserError } from "./tool.js";
 
 export const reportOutcome = defineTool({
@@ -46,18 +45,14 @@ export const reportOutcome = defineTool({
         : `Row ${args.id}: strength ${r.strength.toFixed(3)} (${r.successes} successes, ${r.failures} failures).`;
       return { structured: r, text };
     }
-    try {
-      if (args.error !== undefined && args.error.length > config.limits.maxTextChars) {
-        throw new UserError(`error is ${args.error.length} characters; the limit is ${config.limits.maxTextChars}. Pass the part of the output that shows the error.`);
-      }
-      const r = services.registry.reportOutcome(args.signature, args.success, args.error);
-      const text = r.pruned
-        ? `Fix ${args.signature} fell below the minimum strength and was deleted.`
-        : `Fix ${args.signature}: strength ${r.strength.toFixed(3)} (${r.successes} successes, ${r.failures} failures).`;
-      return { structured: r, text };
-    } catch (err) {
-      if (err instanceof FixNotFoundError) throw new UserError(err.message);
-      throw err;
+    if (args.error !== undefined && args.error.length > config.limits.maxTextChars) {
+      throw new UserError(`error is ${args.error.length} characters; the limit is ${config.limits.maxTextChars}. Pass the part of the output that shows the error.`);
     }
+    // An unknown signature (FixNotFoundError) is the caller's to fix (tool.ts).
+    const r = services.registry.reportOutcome(args.signature, args.success, args.error);
+    const text = r.pruned
+      ? `Fix ${args.signature} fell below the minimum strength and was deleted.`
+      : `Fix ${args.signature}: strength ${r.strength.toFixed(3)} (${r.successes} successes, ${r.failures} failures).`;
+    return { structured: r, text };
   },
 });
