@@ -36,8 +36,7 @@ export const registerFix = defineTool({
     error_type: z.string().describe("The error's kind, e.g. TS2307, ENOENT, KeyError, exit 2"),
     template: z.string().describe("The error's headline with its variable parts masked"),
   },
-  handle(args, { config, services }) {
-    const max = config.limits.maxTextChars;
+  handle(args, { services }) {
     const hasError = args.error !== undefined && args.error.trim() !== "";
     if (!hasError && !args.signature_fields) {
       throw new UserError("Give error (the raw error output) or signature_fields {severity, error_type, context, categories}, and the fix.");
@@ -46,10 +45,6 @@ export const registerFix = defineTool({
       throw new UserError("Give either error or signature_fields, not both: each yields its own signature.");
     }
     if (args.fix.trim() === "") throw new UserError("fix is empty: say what resolved the error (a command, an edit, a setting).");
-    if (args.fix.length > max) throw new UserError(`fix is ${args.fix.length} characters; the limit is ${max}. Describe the fix in a few lines.`);
-    if (hasError && args.error!.length > max) {
-      throw new UserError(`error is ${args.error!.length} characters; the limit is ${max}. Pass the part of the output that shows the error.`);
-    }
     // A FixInputError (e.g. an error output that is all noise once normalized) is the caller's to fix (tool.ts).
     const result: RegisterResult = services.registry.register({
       error: hasError ? args.error : undefined,

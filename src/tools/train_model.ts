@@ -69,10 +69,6 @@ export const trainModel = defineTool({
       .describe("module: one request per tensor queued (the first is the one above)"),
   },
   handle(args, { config, services }) {
-    const max = config.limits.maxTextChars;
-    for (const [i, e] of (args.examples ?? []).entries()) {
-      if (e.input.length > max || e.expected.length > max) throw new UserError(`examples[${i}] is longer than ${max} characters; shorten it to the relevant part`);
-    }
     if ((args.tensor === undefined) === (args.module === undefined)) throw new UserError('pass either tensor (e.g. "coder/command") or module (e.g. "coder"), not both or neither');
     if (args.backend === "openai" && !config.llm) {
       throw new UserError("backend openai needs an API endpoint: start the server with OPENAI_BASE_URL (https://api.openai.com/v1 for OpenAI) and OPENAI_API_KEY set, or use backend experience");
