@@ -3,7 +3,7 @@ import { nameSchema } from "../names.js";
 import { OpenAiLlm } from "../llm/llm.js";
 import { runHarness } from "../harness/loop.js";
 import { loadModule, validatorSpecSchema } from "../harness/modules.js";
-import { defineTool, UserError } from "./tool.js";
+import { defineTool } from "./tool.js";
 
 export const MAX_TIME_LIMIT_S = 600;
 
@@ -69,12 +69,7 @@ export const runHarnessTool = defineTool({
     recorded: z.number().int().describe("Training examples recorded (verified runs only)"),
   },
   async handle(args, { config, services, extra }) {
-    let module;
-    try {
-      module = loadModule(config.home, args.module);
-    } catch (err) {
-      throw new UserError((err as Error).message);
-    }
+    const module = loadModule(config.home, args.module);
     const llm = args.llm === "off" || !config.llm ? undefined : new OpenAiLlm(config.llm);
     const progressToken = extra._meta?.progressToken;
     const r = await runHarness(

@@ -6,6 +6,7 @@ import type { Config, Toolset } from "../config.js";
 import { damagedReason, damagedSentence, isCorruption, markDamaged } from "../storage/db.js";
 import { faultSentence, firstLine } from "../faults.js";
 import { HarnessInputError } from "../harness/loop.js";
+import { ModuleError } from "../harness/modules.js";
 import { MAX_ECHO_CHARS } from "../limits.js";
 import { log } from "../log.js";
 import { FixInputError, FixNotFoundError } from "../registry/registry.js";
@@ -44,7 +45,14 @@ export class UserError extends Error {
  * The domain's errors that are the caller's to fix, each with a message that says how: they answer
  * as a UserError does, here once, rather than in a try/catch in every tool.
  */
-const CALLER_ERRORS: ReadonlyArray<new (...args: never[]) => Error> = [UserError, TerminalError, HarnessInputError, FixInputError, FixNotFoundError];
+const CALLER_ERRORS: ReadonlyArray<new (...args: never[]) => Error> = [
+  UserError,
+  TerminalError,
+  HarnessInputError,
+  ModuleError,
+  FixInputError,
+  FixNotFoundError,
+];
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 

@@ -74,12 +74,7 @@ export const trainModel = defineTool({
     let tensors: string[];
     if (args.module !== undefined) {
       if (args.examples?.length) throw new UserError(`examples belong to one tensor: pass tensor (e.g. the module's command tensor) with them, not module`);
-      let module;
-      try {
-        module = loadModule(config.home, args.module);
-      } catch (err) {
-        throw new UserError((err as Error).message);
-      }
+      const module = loadModule(config.home, args.module);
       seedModule(store, module);
       tensors = [module.command_tensor, module.decision_tensor].filter((t) => store.activeVersion(t) !== undefined && unusedExamples(db, t, args.source) > 0);
       if (tensors.length === 0) {
