@@ -7,6 +7,8 @@ import { damagedReason, damagedSentence, isCorruption, markDamaged } from "../st
 import { faultSentence, firstLine } from "../faults.js";
 import { HarnessInputError } from "../harness/loop.js";
 import { ModuleError } from "../harness/modules.js";
+import { SinceError } from "../harvest/harvest.js";
+import { RollbackError } from "../experience/store.js";
 import { MAX_ECHO_CHARS } from "../limits.js";
 import { log } from "../log.js";
 import { FixInputError, FixNotFoundError } from "../registry/registry.js";
@@ -50,6 +52,8 @@ const CALLER_ERRORS: ReadonlyArray<new (...args: never[]) => Error> = [
   TerminalError,
   HarnessInputError,
   ModuleError,
+  RollbackError,
+  SinceError,
   FixInputError,
   FixNotFoundError,
 ];
