@@ -64,7 +64,7 @@ const text = (task: string, value: string) => ({ query: "", key: `text: ${TEXT_H
 
 /**
  * The built-in coder: drives a bash prompt. In command rows, `{1}`, `{2}` stand for the task's
- * quoted words in order (see expert.ts `parameterize`): `write "hi" to a file named "a.txt"`
+ * quoted words in order (see slots.ts `parameterize`): `write "hi" to a file named "a.txt"`
  * is retrieved as `write "{1}" to a file named "{2}"` and `printf '%s\n' {1} > {2}` is filled in.
  */
 export const CODER: HarnessModule = moduleSchema.parse({
