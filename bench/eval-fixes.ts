@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openDatabase, type Db } from "../src/experience/db.js";
+import { openDatabase, type Db } from "../src/storage/db.js";
 import { tokenSet } from "../src/experience/tokenize.js";
 import { FixRegistry } from "../src/registry/registry.js";
 import { TUNING, tuningState } from "../src/registry/score.js";

@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openDatabase } from "../src/experience/db.js";
+import { openDatabase } from "../src/storage/db.js";
 import { HOOK_NODE_FLAGS } from "../src/hooks/install.js";
 import { FixRegistry } from "../src/registry/registry.js";
 import { emit, percentile } from "./lib.js";

@@ -2,7 +2,7 @@
 // .bench-data/ (ignored by git) and reused, since building 1M rows takes a while.
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { openDatabase } from "../src/experience/db.js";
+import { openDatabase } from "../src/storage/db.js";
 import { ExperienceStore, type NewRow } from "../src/experience/store.js";
 import { jaccard, tokenSet } from "../src/experience/tokenize.js";
 import { emit, measure } from "./lib.js";

@@ -5,7 +5,7 @@ import { faultSentence, firstLine } from "./faults.js";
 import { log, writeStderr } from "./log.js";
 import { exitCodeOnSignal, installProcessGuards, isOutputGone, onShutdown, shutdown } from "./shutdown.js";
 import { VERSION } from "./version.js";
-import { openDatabase } from "./experience/db.js";
+import { openDatabase } from "./storage/db.js";
 import { ExperienceStore } from "./experience/store.js";
 // The MCP SDK and zod are imported only by the commands that use them (serve, export/import,
 // trail), so `hook`, which Claude Code starts once per tool call, loads in a few milliseconds.
@@ -124,13 +124,13 @@ const COMMANDS: Record<string, Command> = {
   export: tensorDirCommand("export"),
   import: tensorDirCommand("import"),
   stats,
-  trail: async (argv) => (await import("./tmux/trail-cli.js")).trailCommand(argv),
+  trail: async (argv) => (await import("./trail/cli.js")).trailCommand(argv),
   hook: async (argv) => (await import("./hooks/hook.js")).hookCommand(argv),
   "install-hooks": async (argv) => (await import("./hooks/install.js")).installHooksCommand(argv),
   "uninstall-hooks": async (argv) => (await import("./hooks/install.js")).uninstallHooksCommand(argv),
   harvest: async (argv) => (await import("./harvest/cli.js")).harvestCommand(argv),
   // Loaded when used: serving never needs it.
-  demo: async (argv) => (await import("./harness/demo.js")).demoCommand(argv),
+  demo: async (argv) => (await import("./demo.js")).demoCommand(argv),
   doctor: async (argv) => (await import("./doctor.js")).doctorCommand(argv),
   "train-worker": async (argv) => (await import("./train/cli.js")).trainWorkerCommand(argv),
   rollback: async (argv) => (await import("./train/cli.js")).rollbackCommand(argv),

@@ -20,7 +20,7 @@ import {
   openFileReadOnly,
   SCHEMA_VERSION,
   type Db,
-} from "./experience/db.js";
+} from "./storage/db.js";
 import { tokenSet } from "./experience/tokenize.js";
 import { missingProgramSentence } from "./faults.js";
 import { log } from "./log.js";

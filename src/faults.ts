@@ -1,4 +1,4 @@
-import { damagedReason, damagedSentence, isCorruption } from "./experience/db.js";
+import { damagedReason, damagedSentence, isCorruption } from "./storage/db.js";
 
 /**
  * Faults of the machine or the store, which no change of arguments fixes: each becomes one

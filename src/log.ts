@@ -1,7 +1,7 @@
 // stdout is the MCP protocol channel: every diagnostic goes to stderr, and to the MCP clients that
 // asked for log notifications (logging/setLevel) through the sinks servers register.
 import { logLevelOf, type LogLevel } from "./config.js";
-import { redact } from "./experience/redact.js";
+import { redact } from "./storage/redact.js";
 
 export type Level = LogLevel;
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };

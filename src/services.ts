@@ -1,9 +1,9 @@
 import type { Config } from "./config.js";
-import { openDatabase, type Db } from "./experience/db.js";
+import { openDatabase, type Db } from "./storage/db.js";
 import { ExperienceStore } from "./experience/store.js";
 import { FixRegistry } from "./registry/registry.js";
 import { Terminal } from "./tmux/terminal.js";
-import { repoOf } from "./hooks/repo.js";
+import { repoOf } from "./storage/repo.js";
 
 /**
  * The domain objects a server process uses, created on first use so that the server starts

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { openDatabase } from "../src/experience/db.js";
+import { openDatabase } from "../src/storage/db.js";
 import { ExperienceStore } from "../src/experience/store.js";
 import { CLI, serverEnv } from "./spawn.js";
 import { tempHome } from "./temp.js";

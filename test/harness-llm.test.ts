@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { connect, type Connected } from "./helpers.js";
 import { TmuxCli } from "../src/tmux/tmux.js";
-import { LlmError, OpenAiLlm, retryAfterMs, stripThinking } from "../src/harness/llm.js";
-import { fillTemplate, parameterize, shellQuote } from "../src/harness/expert.js";
+import { LlmError, OpenAiLlm, retryAfterMs, stripThinking } from "../src/llm/llm.js";
+import { fillTemplate, parameterize, shellQuote } from "../src/harness/slots.js";
 import { cleanAnswer, parseDecision, parseKeys } from "../src/harness/loop.js";
 
 const SOCKET = `xmcp-harness-llm-${process.pid}`;

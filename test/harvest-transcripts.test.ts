@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, cpSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openDatabase } from "../src/experience/db.js";
+import { openDatabase } from "../src/storage/db.js";
 import { ExperienceStore } from "../src/experience/store.js";
 import { FixRegistry } from "../src/registry/registry.js";
 import { harvest, parseSince, scoreFile } from "../src/harvest/harvest.js";

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openDatabase } from "../src/experience/db.js";
+import { openDatabase } from "../src/storage/db.js";
 import { exactLookup, FixRegistry } from "../src/registry/registry.js";
 import { CLI, runShell, serverEnv } from "./spawn.js";
 import { tempHome } from "./temp.js";

@@ -2,9 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openDatabase } from "../src/experience/db.js";
+import { openDatabase } from "../src/storage/db.js";
 import { FixRegistry } from "../src/registry/registry.js";
-import { repoOf } from "../src/hooks/repo.js";
+import { repoOf } from "../src/storage/repo.js";
 import { connect } from "./helpers.js";
 import { tempHome } from "./temp.js";
 

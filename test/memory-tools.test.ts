@@ -52,7 +52,7 @@ test("remember → recall → forget through MCP", async () => {
     assert.equal(stored.tensor, "default");
     assert.equal(stored.created, true);
     // The row remembers the repository the server runs in (the tests run inside a git checkout).
-    const { repoOf } = await import("../src/hooks/repo.js");
+    const { repoOf } = await import("../src/storage/repo.js");
     const repo = c.app.services.db.prepare("SELECT repo FROM rows WHERE id = ?").pluck().get(stored.id);
     assert.equal(repo, repoOf(process.cwd()));
     assert.notEqual(repo, "");

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { MAY_HOLD_SECRET, redactSecrets, SECRET_PATTERNS } from "../src/experience/redact.js";
+import { MAY_HOLD_SECRET, redactSecrets, SECRET_PATTERNS } from "../src/storage/redact.js";
 
 // Fake secrets are assembled at run time so this file never contains a literal token that
 // secret scanners (or our own patterns, if it were ever stored) would flag.

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { openDatabase, type Db } from "../src/experience/db.js";
+import { openDatabase, type Db } from "../src/storage/db.js";
 import { exactLookup, FixRegistry, type FixMatch } from "../src/registry/registry.js";
 import { adapt, TUNING, tuningState } from "../src/registry/score.js";
 import { shapeOf, traitsOf } from "../src/registry/traits.js";

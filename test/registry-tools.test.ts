@@ -99,7 +99,7 @@ test("the tools are in the memory toolset, write kind, and absent with --read-on
 });
 
 test("register_fix records the server's repository; recall scope=repo keeps only that repository's fixes", async () => {
-  const { repoOf } = await import("../src/hooks/repo.js");
+  const { repoOf } = await import("../src/storage/repo.js");
   const c = await connect();
   try {
     const here = repoOf(process.cwd());

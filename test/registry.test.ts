@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openDatabase, type Db } from "../src/experience/db.js";
+import { openDatabase, type Db } from "../src/storage/db.js";
 import { maskLine, normalizeError, stripAnsi } from "../src/registry/normalize.js";
-import { decayStrength, errorTypeOf, FixNotFoundError, FixRegistry, STRENGTH } from "../src/registry/registry.js";
+import { errorTypeOf, FixNotFoundError, FixRegistry } from "../src/registry/registry.js";
 import { TUNING } from "../src/registry/score.js";
+import { decayStrength, STRENGTH } from "../src/storage/strength.js";
 import { pythonStrRepr, rawSignature, structuredKey, structuredSignature } from "../src/registry/signature.js";
 import { tempHome } from "./temp.js";
 

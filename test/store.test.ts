@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { openDatabase, SCHEMA_VERSION } from "../src/experience/db.js";
+import { openDatabase, SCHEMA_VERSION } from "../src/storage/db.js";
 import { ExperienceStore } from "../src/experience/store.js";
 import { tokenize, tokenSet, jaccard } from "../src/experience/tokenize.js";
 import { elementPath, exportTensor, importTensor } from "../src/experience/interop.js";

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { TerminalError } from "../src/tmux/errors.js";
 import { Terminal } from "../src/tmux/terminal.js";
 import { TmuxCli } from "../src/tmux/tmux.js";
-import { castPath } from "../src/tmux/cast.js";
+import { castPath } from "../src/trail/cast.js";
 
 const SOCKET = `xmcp-driver-${process.pid}`;
 const homes: string[] = [];

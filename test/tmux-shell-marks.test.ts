@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { castPath } from "../src/tmux/cast.js";
+import { castPath } from "../src/trail/cast.js";
 import { MAX_COMMAND_OUTPUT_CHARS, ShellMarks } from "../src/tmux/shell-marks.js";
 import { Terminal } from "../src/tmux/terminal.js";
-import { git } from "../src/tmux/trail-git.js";
+import { git } from "../src/trail/git.js";
 import { TmuxCli } from "../src/tmux/tmux.js";
 
 const SOCKET = `xmcp-marks-${process.pid}`;

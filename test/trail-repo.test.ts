@@ -7,9 +7,9 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { capturePath, commitSubject, TrailRepo } from "../src/tmux/trail.js";
-import { hashObject, parseTree, serializeTree } from "../src/tmux/trail-git.js";
-import { validateTrail } from "../src/tmux/validators.js";
+import { capturePath, commitSubject, TrailRepo } from "../src/trail/repo.js";
+import { hashObject, parseTree, serializeTree } from "../src/trail/git.js";
+import { validateTrail } from "../src/trail/validators.js";
 
 function tempRoot(): { root: string; cleanup: () => void } {
   const home = mkdtempSync(join(tmpdir(), "xmcp-trail-"));
@@ -195,7 +195,7 @@ test("3 sessions typing at once in one process (two TrailRepo objects): every st
   }
 });
 
-const TRAIL_MODULE = fileURLToPath(new URL("../src/tmux/trail.js", import.meta.url));
+const TRAIL_MODULE = fileURLToPath(new URL("../src/trail/repo.js", import.meta.url));
 
 // A child process that creates the repo if needed (racing its siblings) and commits `count` steps.
 const CHILD = `

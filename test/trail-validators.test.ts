@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { TrailRepo } from "../src/tmux/trail.js";
-import { validateTrail } from "../src/tmux/validators.js";
+import { TrailRepo } from "../src/trail/repo.js";
+import { validateTrail } from "../src/trail/validators.js";
 import { connect, textOf } from "./helpers.js";
 
 interface Step {

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { openDatabase } from "../src/experience/db.js";
+import { openDatabase } from "../src/storage/db.js";
 import { liveWorker } from "../src/train/queue.js";
 import { CLI, serverEnv, spawnClient } from "./spawn.js";
 import { connect, textOf } from "./helpers.js";

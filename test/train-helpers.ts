@@ -1,5 +1,5 @@
 /** Shared by the training tests: a seeded data directory, waiting on the database, ageing heartbeats. */
-import { openDatabase, type Db } from "../src/experience/db.js";
+import { openDatabase, type Db } from "../src/storage/db.js";
 import { ExperienceStore } from "../src/experience/store.js";
 import { CODER, seedModule } from "../src/harness/modules.js";
 import { tempHome } from "./temp.js";

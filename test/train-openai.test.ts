@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type { Db } from "../src/experience/db.js";
+import type { Db } from "../src/storage/db.js";
 import { CODER } from "../src/harness/modules.js";
 import { gatesSchema } from "../src/train/gates.js";
 import { enqueue, getRequest, type Backend, type TrainRequest } from "../src/train/queue.js";

@@ -1,7 +1,7 @@
 /** The pieces of training: edit distance, the gradient hunk, the dataset split and mix, gates, tensor versions. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openDatabase } from "../src/experience/db.js";
+import { openDatabase } from "../src/storage/db.js";
 import { ExperienceStore } from "../src/experience/store.js";
 import { assembleDataset, REPLAY_SHARE } from "../src/train/dataset.js";
 import { checkGates, gatesSchema } from "../src/train/gates.js";

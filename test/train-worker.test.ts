@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Db } from "../src/experience/db.js";
+import type { Db } from "../src/storage/db.js";
 import { ExperienceStore } from "../src/experience/store.js";
 import { CODER } from "../src/harness/modules.js";
 import { gatesSchema } from "../src/train/gates.js";

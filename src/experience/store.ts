@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
-import type { Db } from "./db.js";
-import { redactSecrets } from "./redact.js";
+import type { Db } from "../storage/db.js";
+import { redactSecrets } from "../storage/redact.js";
 import { jaccard, tokenSet } from "./tokenize.js";
-import { STRENGTH } from "../registry/registry.js";
+import { STRENGTH } from "../storage/strength.js";
 
 export interface ExperienceRow {
   id: number;
@@ -106,6 +106,11 @@ export function scopePrefix(tensor: string, version: number): string {
 function toRow(r: RawRow): ExperienceRow {
   const { scope: _scope, tags, ...rest } = r;
   return { ...rest, tags: JSON.parse(tags) as string[] };
+}
+
+/** A tensor that cannot be rolled back; the message says why (the caller's to fix). */
+export class RollbackError extends Error {
+  override name = "RollbackError";
 }
 
 /** Experience tensors: named tables of (query, key, value) rows with versions, in SQLite. */
@@ -434,15 +439,15 @@ export class ExperienceStore {
     run.immediate();
   }
 
-  /** Restore the newest retired version older than the active one. Returns {from, to}. */
+  /** Restore the newest retired version older than the active one. Returns {from, to}; a RollbackError says why not. */
   rollback(tensor: string): { from: number; to: number } {
     const run = this.db.transaction(() => {
       const active = this.activeVersion(tensor);
-      if (active === undefined) throw new Error(`unknown tensor ${tensor}`);
+      if (active === undefined) throw new RollbackError(`unknown tensor ${tensor}`);
       const prev = this.db
         .prepare("SELECT max(version) AS v FROM tensor_versions WHERE tensor = ? AND status = 'retired' AND version < ?")
         .get(tensor, active) as { v: number | null };
-      if (prev.v === null) throw new Error(`${tensor} has no older version to roll back to (active: ${active})`);
+      if (prev.v === null) throw new RollbackError(`${tensor} has no older version to roll back to (active: ${active})`);
       this.activate(tensor, prev.v, active);
       this.db.prepare("UPDATE tensor_versions SET note = note || ' (rolled back)' WHERE tensor = ? AND version = ?").run(tensor, active);
       return { from: active, to: prev.v };

@@ -11,17 +11,17 @@
  * twice in a run; nothing is left typed at the prompt.
  */
 import { randomBytes } from "node:crypto";
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 import type { ExperienceStore, RecallHit } from "../experience/store.js";
 import { TerminalError } from "../tmux/errors.js";
 import { isAllowedKey } from "../tmux/keys.js";
 import { isShell } from "../tmux/shell.js";
 import type { Terminal } from "../tmux/terminal.js";
 import { deriveChecks, outputAfter, type DerivedCheck } from "./derive.js";
-import { Expert, NoExperienceError } from "./expert.js";
+import { Expert, NoExperienceError } from "../llm/expert.js";
 import { unaskedDangers } from "./guard.js";
 import { HELP_FLOOR, helpRows } from "./help-rows.js";
-import { LlmError, type Llm } from "./llm.js";
+import { LlmError, type Llm } from "../llm/llm.js";
 import { STATES, seedModule, type HarnessModule, type ValidatorSpec } from "./modules.js";
 import { clearUnsolved, recordRun, recordUnsolved, type Example } from "./record.js";
 import { fillTemplate, parameterize, taskFit, templatePair, unfilledPlaceholders } from "./slots.js";
@@ -202,7 +202,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
   seedModule(store, o.module);
 
   const session = o.session ?? `harness-${runId.slice(4)}`;
-  if (!(await terminal.cli.hasSession(session))) await terminal.createSession({ session });
+  if (!(await terminal.hasSession(session))) await terminal.createSession({ session });
 
   // A tensor version trained by the openai backend answers with its fine-tuned model.
   const llmFor = (tensor: string) => {
@@ -241,7 +241,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
   const first = await terminal.capture(session);
   let prompt = lastLine(first.text);
   screen = first.text;
-  const startCwd = await terminal.cli.display(session, "#{pane_current_path}");
+  const startCwd = await terminal.cwd(session);
   // Derived checks that already hold before anything runs prove nothing: dropped.
   let checks: DerivedCheck[] = [];
   if (!validate) {
@@ -291,7 +291,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
 
   /** Did the command just run do the task? The caller's validator, or the derived checks, on its own output. */
   const check = async (ran: { command: string; output: string; exit: number | null | undefined }, signal: AbortSignal): Promise<Verdict & { conclusive: boolean }> => {
-    const cwd = await terminal.cli.display(session, "#{pane_current_path}");
+    const cwd = await terminal.cwd(session);
     const exitNote = typeof ran.exit === "number" && ran.exit !== 0 ? `; the command exited ${ran.exit}` : "";
     if (validate) {
       const v = await validate({ screen: ran.output, output: ran.output, atEmptyPrompt: true, shellInForeground: true, commandsRun, cwd }, signal);
@@ -441,7 +441,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
           }
           commandSource = chosen.source;
           sent = chosen.filled;
-          const cwd = await terminal.cli.display(session, "#{pane_current_path}");
+          const cwd = await terminal.cwd(session);
           const danger = o.allowDestructive ? [] : unaskedDangers(sent, o.task, cwd);
           if (danger.length > 0) {
             stopped = "refused";
@@ -529,7 +529,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
     // Unsolved with a typed command asked for: what the agent types here next can teach it.
     if (success) clearUnsolved(deps.db, session);
     else if (textInput && stopped !== "session_ended") {
-      const seq = await terminal.trail.countCommits(session).catch(() => undefined);
+      const seq = await terminal.recordedSteps(session).catch(() => undefined);
       if (seq !== undefined) recordUnsolved(deps.db, session, { run_id: runId, tensor: o.module.command_tensor, input: textInput, params, seq });
     }
   }

@@ -64,7 +64,7 @@ const text = (task: string, value: string) => ({ query: "", key: `text: ${TEXT_H
 
 /**
  * The built-in coder: drives a bash prompt. In command rows, `{1}`, `{2}` stand for the task's
- * quoted words in order (see expert.ts `parameterize`): `write "hi" to a file named "a.txt"`
+ * quoted words in order (see slots.ts `parameterize`): `write "hi" to a file named "a.txt"`
  * is retrieved as `write "{1}" to a file named "{2}"` and `printf '%s\n' {1} > {2}` is filled in.
  */
 export const CODER: HarnessModule = moduleSchema.parse({
@@ -107,9 +107,14 @@ export const CODER: HarnessModule = moduleSchema.parse({
 
 export const BUILT_IN: ReadonlyMap<string, HarnessModule> = new Map([[CODER.name, CODER]]);
 
-/** The module `name`: built-in, or `<home>/modules/<name>.json|.yaml|.yml`. Throws with what to do. */
+/** A module that cannot be loaded; the message says what to do (the caller's to fix). */
+export class ModuleError extends Error {
+  override name = "ModuleError";
+}
+
+/** The module `name`: built-in, or `<home>/modules/<name>.json|.yaml|.yml`. Throws a ModuleError with what to do. */
 export function loadModule(home: string, name: string): HarnessModule {
-  if (!NAME_PATTERN.test(name)) throw new Error(`invalid module name ${JSON.stringify(name.slice(0, 80))}: use 1-64 characters from A-Z a-z 0-9 _ -`);
+  if (!NAME_PATTERN.test(name)) throw new ModuleError(`invalid module name ${JSON.stringify(name.slice(0, 80))}: use 1-64 characters from A-Z a-z 0-9 _ -`);
   const dir = join(home, "modules");
   for (const ext of ["json", "yaml", "yml"]) {
     const path = join(dir, `${name}.${ext}`);
@@ -119,19 +124,19 @@ export function loadModule(home: string, name: string): HarnessModule {
       const source = readFileSync(path, "utf8");
       raw = ext === "json" ? JSON.parse(source) : parseYaml(source);
     } catch (err) {
-      throw new Error(`module file ${path} is not valid ${ext.toUpperCase()}: ${(err as Error).message}`);
+      throw new ModuleError(`module file ${path} is not valid ${ext.toUpperCase()}: ${(err as Error).message}`);
     }
     const parsed = moduleSchema.safeParse(raw);
     if (!parsed.success) {
       const first = parsed.error.issues[0];
-      throw new Error(`module file ${path} is invalid at ${first?.path.join(".") || "(root)"}: ${first?.message ?? "unknown problem"}`);
+      throw new ModuleError(`module file ${path} is invalid at ${first?.path.join(".") || "(root)"}: ${first?.message ?? "unknown problem"}`);
     }
-    if (parsed.data.name !== name) throw new Error(`module file ${path} names itself "${parsed.data.name}": the name must match the file name "${name}"`);
+    if (parsed.data.name !== name) throw new ModuleError(`module file ${path} names itself "${parsed.data.name}": the name must match the file name "${name}"`);
     return parsed.data;
   }
   const builtIn = BUILT_IN.get(name);
   if (builtIn) return builtIn;
-  throw new Error(`unknown module "${name}": use "coder" or put ${name}.json / ${name}.yaml in ${dir}`);
+  throw new ModuleError(`unknown module "${name}": use "coder" or put ${name}.json / ${name}.yaml in ${dir}`);
 }
 
 /**

@@ -3,7 +3,7 @@
  * command) pairs are stored as training examples (`source = 'runs'`) for the training worker.
  * Outputs are stored as the experts gave them, placeholders unfilled, like the rows they came from.
  */
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 
 export interface Example {
   tensor: string;

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfig, trailsDir } from "../config.js";
-import { openDatabase } from "../experience/db.js";
+import { openDatabase } from "../storage/db.js";
 import { assertName, TENSOR_PATTERN } from "../names.js";
 import { harvestSources, parseSince, parseSources } from "./harvest.js";
 

@@ -10,10 +10,10 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 import { ExperienceStore } from "../experience/store.js";
-import { repoOf } from "../hooks/repo.js";
-import { redactSecrets } from "../experience/redact.js";
+import { repoOf } from "../storage/repo.js";
+import { redactSecrets } from "../storage/redact.js";
 import { normalizeError } from "../registry/normalize.js";
 import { FixRegistry } from "../registry/registry.js";
 import { extractPairs, registerCandidate, type FixPair } from "./pairs.js";
@@ -270,12 +270,17 @@ function store(registry: FixRegistry, p: FixPair): string | undefined {
   return registerCandidate(registry, { error: p.error, fix: p.fix, command: p.command, repo: repoOf(p.cwd) });
 }
 
+/** A `since` that is neither a duration nor a date; the message says what to pass. */
+export class SinceError extends Error {
+  override name = "SinceError";
+}
+
 /** "7d", "12h", "30m" before now, or an ISO date. */
 export function parseSince(value: string, now: number = Date.now()): number {
   const m = /^(\d+)\s*([dhm])$/.exec(value.trim());
   if (m) return now - Number(m[1]) * { d: DAY_MS, h: 3_600_000, m: 60_000 }[m[2] as "d" | "h" | "m"];
   const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new Error(`--since ${JSON.stringify(value)}: use a duration like 7d, 12h, 30m or a date like 2026-11-01`);
+  if (Number.isNaN(t)) throw new SinceError(`--since ${JSON.stringify(value)}: use a duration like 7d, 12h, 30m or a date like 2026-11-01`);
   return t;
 }
 

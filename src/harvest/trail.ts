@@ -1,6 +1,6 @@
 /**
  * Harvest terminal trails: every send_text chunk and send_keys key of a tmux session is one commit
- * in `<home>/trails` (src/tmux/trail.ts) with the pane capture after it. A session's commits are
+ * in `<home>/trails` (src/trail/repo.ts) with the pane capture after it. A session's commits are
  * grouped into steps — a typed line run with Enter, or a key pressed on its own — and each step
  * becomes an (observation, decision, command) triple: the screen before it, what was decided, what
  * was sent, plus the screen it led to. Triples are stored as experience rows; a failed line that a
@@ -10,19 +10,16 @@
  * commit to read from next), so a session harvested twice adds nothing and a session that grew is
  * continued from where it stopped. A line still being typed (no Enter yet) waits for a later run.
  */
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Db } from "../experience/db.js";
-import { hidesSecret, redactSecrets, SECRET_PLACEHOLDER } from "../experience/redact.js";
+import type { Db } from "../storage/db.js";
+import { hidesSecret, redactSecrets, SECRET_PLACEHOLDER } from "../storage/redact.js";
 import { ExperienceStore, type NewRow } from "../experience/store.js";
-import { shellQuote } from "../harness/expert.js";
+import { shellQuote } from "../harness/slots.js";
 import { unsolvedRun, type UnsolvedRun } from "../harness/record.js";
-import { repoOf } from "../hooks/repo.js";
-import { NAME_PATTERN } from "../names.js";
+import { repoOf } from "../storage/repo.js";
 import { meaningfulLines, normalizeError } from "../registry/normalize.js";
 import { FixRegistry } from "../registry/registry.js";
-import { catFileBatch, git, isOid } from "../tmux/trail-git.js";
-import { CAPTURES_DIR, capturePath, MAIN_REF, TIMESTAMP_TRAILER, type StepKind } from "../tmux/trail.js";
+import { isOid, readCaptures, readSessionCommits, trailSessions, trailTip, type StepKind, type TrailCommit } from "../trail/read.js";
 import { extractPairs, registerCandidate } from "./pairs.js";
 import type { ToolCall } from "./transcript.js";
 
@@ -49,14 +46,6 @@ const SHELL_ERROR =
 
 /** A screen whose last line ends like this is back at a prompt (shell, REPL). */
 const PROMPT_END = /[$#%>❯]$/u;
-
-export interface TrailCommit {
-  oid: string;
-  seq: number;
-  kind: StepKind;
-  payload: string;
-  timestampMs: number;
-}
 
 /** One step: a typed line (its chunks, editing keys and the Enter that ran it) or one key. */
 export interface TrailStep {
@@ -160,59 +149,6 @@ function readCursor(raw: string | undefined): Cursor {
     // unreadable: start over (the harvested_pairs ids and row hashes still keep it from doubling)
   }
   return { seq: 0, from: "", fromSeq: 0 };
-}
-
-// ---- reading the trail ------------------------------------------------------------------------
-
-async function tipOf(root: string): Promise<string | null> {
-  if (!existsSync(join(root, ".git", "HEAD"))) return null;
-  const r = await git(root, ["rev-parse", "--verify", "-q", `${MAIN_REF}^{commit}`], { okCodes: [1] });
-  return r.code === 0 ? r.stdout.toString("utf8").trim() : null;
-}
-
-async function sessionsAt(root: string, tip: string): Promise<string[]> {
-  const r = await git(root, ["ls-tree", "-z", "--name-only", `${tip}:${CAPTURES_DIR}`], { okCodes: [128] });
-  if (r.code !== 0) return [];
-  return r.stdout
-    .toString("utf8")
-    .split("\0")
-    .filter((n) => NAME_PATTERN.test(n))
-    .sort();
-}
-
-/** The session's commits reachable from `tip` and not from `from`, oldest first. */
-export async function readSessionCommits(root: string, tip: string, session: string, from = ""): Promise<TrailCommit[]> {
-  const args = [
-    "log",
-    "--first-parent",
-    "--reverse",
-    "--no-color",
-    `--format=%x1e%H%x00%at%x00%s%x00%(trailers:key=${TIMESTAMP_TRAILER},valueonly,separator=%x2C)`,
-    tip,
-    ...(from ? [`^${from}`] : []),
-    "--",
-    `${CAPTURES_DIR}/${session}`,
-  ];
-  const out = (await git(root, args)).stdout.toString("utf8");
-  const prefix = `${session}: `;
-  const commits: TrailCommit[] = [];
-  for (const record of out.split("\x1e")) {
-    const [oid = "", at = "0", subject = "", trailer = ""] = record.split("\0");
-    if (!isOid(oid) || !subject.startsWith(prefix)) continue;
-    // `<session>: <seq> <text|key> <payload as JSON>` (commitSubject)
-    const m = /^(\d+) (text|key) (.*)$/s.exec(subject.slice(prefix.length));
-    if (!m) continue;
-    let payload: unknown;
-    try {
-      payload = JSON.parse(m[3]!);
-    } catch {
-      continue;
-    }
-    if (typeof payload !== "string") continue;
-    const ms = Number(trailer.split(",")[0]?.trim());
-    commits.push({ oid, seq: Number(m[1]), kind: m[2] as StepKind, payload, timestampMs: trailer.trim() !== "" && Number.isFinite(ms) ? ms : Number(at) * 1000 });
-  }
-  return commits.sort((a, b) => a.seq - b.seq);
 }
 
 /** Group commits (seq order) into steps; `pending` is where an unfinished line starts (-1: none). */
@@ -380,17 +316,6 @@ function neededSeqs(commits: readonly TrailCommit[]): number[] {
   return [...seqs].sort((a, b) => a - b);
 }
 
-async function readCaptures(root: string, tip: string, session: string, seqs: readonly number[]): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
-  // The tip's tree holds every capture the session ever had: one batch read, whatever the commits.
-  const objects = await catFileBatch(root, seqs.map((s) => `${tip}:${capturePath(session, s)}`));
-  seqs.forEach((s, i) => {
-    const o = objects[i];
-    if (o?.type === "blob") out.set(s, o.body.toString("utf8"));
-  });
-  return out;
-}
-
 // ---- harvesting ------------------------------------------------------------------------------
 
 /** The most triples and pairs listed in a report; the counts cover them all. */
@@ -420,9 +345,9 @@ export async function harvestTrails(db: Db, options: TrailHarvestOptions): Promi
   const dryRun = options.dryRun === true;
   const now = options.now ?? Date.now();
   const report = emptyTrailReport(root, tensor);
-  const tip = await tipOf(root);
+  const tip = await trailTip(root);
   if (!tip) return report; // no trail repository (or no commit yet): nothing to learn from
-  let sessions = await sessionsAt(root, tip);
+  let sessions = await trailSessions(root, tip);
   if (options.session !== undefined) sessions = sessions.filter((s) => s === options.session);
   report.sessions_found = sessions.length;
 

@@ -5,8 +5,8 @@
  * on that estimate.
  */
 import { readSettings } from "../config.js";
-import type { Db } from "../experience/db.js";
-import { DAY_MS, decayStrength, STRENGTH } from "../registry/registry.js";
+import type { Db } from "../storage/db.js";
+import { DAY_MS, decayStrength, STRENGTH } from "../storage/strength.js";
 
 const CHARS_PER_TOKEN = 4;
 /** A single fix longer than this is cut: one pitfall must not eat the whole budget. */

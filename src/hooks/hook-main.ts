@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { useSqliteDriver } from "../experience/db.js";
+import { useSqliteDriver } from "../storage/db.js";
 import { writeStderr } from "../log.js";
 import { installProcessGuards, isOutputGone } from "../shutdown.js";
 import { hookCommand } from "./hook.js";

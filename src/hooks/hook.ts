@@ -7,15 +7,15 @@
 import { read, writeSync } from "node:fs";
 import { relative } from "node:path";
 import { loadConfig } from "../config.js";
-import { openDatabase, type Db } from "../experience/db.js";
+import { openDatabase, type Db } from "../storage/db.js";
 import { adaptationText } from "../registry/describe.js";
-import { redact } from "../experience/redact.js";
+import { redact } from "../storage/redact.js";
 import { errorTypeOf, exactLookup, FixRegistry, type FixMatch } from "../registry/registry.js";
 import { TUNING } from "../registry/score.js";
 import { bootstrapContext, bootstrapTokens } from "./bootstrap.js";
 import { programOf, sameCommand, shapeOf } from "./command.js";
 import { PendingFailures, type Pending } from "./pending.js";
-import { repoOf } from "./repo.js";
+import { repoOf } from "../storage/repo.js";
 
 /**
  * An approximate match at least this confident is shown; an exact one always is. Below it the hook

@@ -3,7 +3,7 @@
  * commands and edits that follow in the same session are its steps; when the failed command (or
  * one of the same shape in the same directory) later succeeds, the steps are the fix.
  */
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 
 /** A pending failure older than this is forgotten: whatever came after is no longer its fix. */
 export const PENDING_WINDOW_MS = 30 * 60_000;

@@ -7,7 +7,7 @@
  * `fatal:`, make's `***`, a shell's "command not found", signals), and as a last resort the exit
  * code the output mentions, or plain "error".
  */
-import type { Line } from "./normalize.js";
+import type { Line } from "./line.js";
 
 type Rule = (line: Line) => string | undefined;
 

@@ -9,6 +9,7 @@
  * `lines` for the similar match.
  */
 import { classifyError, WRAPPER } from "./classify.js";
+import type { Line } from "./line.js";
 
 export interface NormalizedError {
   /** TS2307, ERR_MODULE_NOT_FOUND, ENOENT, KeyError, -Wimplicit-function-declaration, exit 2, error … */
@@ -27,16 +28,6 @@ export const MAX_LINES = 4;
 /** Longer lines are cut (minified code, data dumps): the diagnostic is at their start. */
 const MAX_LINE_CHARS = 1000;
 const MAX_INPUT_LINES = 4000;
-
-/** One output line after ANSI and tool-prefix stripping, with what we learned about it. */
-export interface Line {
-  /** Prefix-stripped, unmasked (classification reads codes from here). */
-  raw: string;
-  masked: string;
-  level: "error" | "warning" | "note" | "none";
-  /** The tool prefix stripped from the line ("npm", "pytest", "sqlite", …), if any. */
-  via?: string;
-}
 
 // ---------------------------------------------------------------------------------------------
 // ANSI and control characters

@@ -11,25 +11,14 @@
  * Decay is lazy: a row stores its strength and the epoch it was computed at; the strength now is
  * the closed form of `s ← s·0.97 − 0.001` applied once per elapsed epoch. Nothing sweeps the table.
  */
-import type { Db } from "../experience/db.js";
-import { redactSecrets } from "../experience/redact.js";
+import type { Db } from "../storage/db.js";
+import { redactSecrets } from "../storage/redact.js";
+import { DAY_MS, decayStrength, STRENGTH } from "../storage/strength.js";
 import { features, normalizeError, type NormalizedError } from "./normalize.js";
 import { adapt, featureSet, GENERIC_TYPE, specificType, TUNING, tuningState, weight } from "./score.js";
 import { rawSignature, SIGNATURE_RE, structuredKey, structuredSignature, type SignatureFields } from "./signature.js";
 import { conflicts, DISTINGUISHING, HARD, traitsOf } from "./traits.js";
 
-export const STRENGTH = {
-  initial: 1.0,
-  initialCandidate: 0.5,
-  success: 0.05,
-  failure: 0.1,
-  reinforce: 0.05,
-  decayRate: 0.97,
-  decayLinear: 0.001,
-  prune: 0.01,
-} as const;
-
-export const DAY_MS = 86_400_000;
 /** A similar match scoring below this is not returned at all (recall and the hook abstain below TUNING.recallMin). */
 export const MIN_SIMILAR = 0.2;
 /** The longest error sample kept in fix_history. */
@@ -140,13 +129,6 @@ export class FixInputError extends Error {
 /** Unknown (or decayed away) signature. The message says how to find a valid one. */
 export class FixNotFoundError extends Error {
   override name = "FixNotFoundError";
-}
-
-/** Strength after `epochs` decay steps of s ← s·r − d, in closed form: r^k·(s + d/(1−r)) − d/(1−r). */
-export function decayStrength(strength: number, epochs: number): number {
-  if (epochs <= 0) return strength;
-  const fixedPoint = STRENGTH.decayLinear / (1 - STRENGTH.decayRate);
-  return Math.pow(STRENGTH.decayRate, epochs) * (strength + fixedPoint) - fixedPoint;
 }
 
 interface Row {

@@ -14,7 +14,7 @@ import { trailsDir } from "../config.js";
 import { performance } from "node:perf_hooks";
 import { log } from "../log.js";
 import { NAME_PATTERN } from "../names.js";
-import { castPath, CastRecorder } from "./cast.js";
+import { castPath, CastRecorder } from "../trail/cast.js";
 import { chunkText, quoteTmuxArg } from "./chunk.js";
 import { ControlClient } from "./control.js";
 import { noSession, TerminalError } from "./errors.js";
@@ -27,9 +27,9 @@ import { ShellMarks } from "./shell-marks.js";
 import { SessionLocks } from "./session-lock.js";
 import { untypeable } from "./typeable.js";
 import { TmuxCli } from "./tmux.js";
-import { TrailRepo } from "./trail.js";
+import { TrailRepo } from "../trail/repo.js";
 import { typedRecord } from "./typed-record.js";
-import { redactSecrets } from "../experience/redact.js";
+import { redactSecrets } from "../storage/redact.js";
 
 export const MAX_SEND_TEXT_CHARS = 4096;
 export const MAX_KEYS_PER_CALL = 64;
@@ -252,6 +252,26 @@ export class Terminal {
       out.push({ session: s.name, created: s.created.toISOString(), commits: await this.trail.countCommits(s.name) });
     }
     return out;
+  }
+
+  /** Whether our tmux server has the session. */
+  async hasSession(session: string): Promise<boolean> {
+    return this.cli.hasSession(session);
+  }
+
+  /** The directory the session's shell is in now, as tmux reads it from the pane. */
+  async cwd(session: string): Promise<string> {
+    return this.cli.display(session, "#{pane_current_path}");
+  }
+
+  /** The seq of the session's last recorded step (0 before the first). */
+  async recordedSteps(session: string): Promise<number> {
+    return this.trail.countCommits(session);
+  }
+
+  /** The `tmux -L` socket of our tmux server, for the command that attaches to a session. */
+  get socket(): string {
+    return this.cli.socket;
   }
 
   /** true when the session existed and was killed. Its trail and recording are kept. */

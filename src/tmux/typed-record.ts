@@ -7,7 +7,7 @@
  * later (an `echo $TOKEN`) are scrubbed too. Text sent with `secret: true` is recorded as
  * `<secret: N chars>` and remembered whole.
  */
-import { redact, rememberSecret, secretsIn } from "../experience/redact.js";
+import { redact, rememberSecret, secretsIn } from "../storage/redact.js";
 import { graphemes } from "./chunk.js";
 
 const TAG = /\[REDACTED:[a-z0-9-]+\]/g;

@@ -40,30 +40,26 @@ export const capturePane = defineTool({
   },
   async handle(args, { config, services }) {
     if (args.wait_for === "text" && !args.text) throw new UserError('wait_for="text" needs text: the literal text to wait for');
-    try {
-      const terminal = services.terminal;
-      let wait: { for: string; met: boolean; waited_ms: number } | undefined;
-      if (args.wait_for) {
-        const started = Date.now();
-        const timeoutMs = args.timeout_ms;
-        let met = true;
-        try {
-          if (args.wait_for === "idle") await terminal.waitForIdle(args.session, { timeoutMs });
-          else if (args.wait_for === "shell") await terminal.waitForShell(args.session, { timeoutMs });
-          else await terminal.waitForText(args.session, args.text!, { timeoutMs, lines: args.lines });
-        } catch (err) {
-          // A wait that runs out still answers with the screen: that is what the caller needs next.
-          if (!(err instanceof TerminalError && err.code === "timeout")) throw err;
-          met = false;
-        }
-        wait = { for: args.wait_for, met, waited_ms: Date.now() - started };
+    const terminal = services.terminal;
+    let wait: { for: string; met: boolean; waited_ms: number } | undefined;
+    if (args.wait_for) {
+      const started = Date.now();
+      const timeoutMs = args.timeout_ms;
+      let met = true;
+      try {
+        if (args.wait_for === "idle") await terminal.waitForIdle(args.session, { timeoutMs });
+        else if (args.wait_for === "shell") await terminal.waitForShell(args.session, { timeoutMs });
+        else await terminal.waitForText(args.session, args.text!, { timeoutMs, lines: args.lines });
+      } catch (err) {
+        // A wait that runs out still answers with the screen: that is what the caller needs next.
+        if (!(err instanceof TerminalError && err.code === "timeout")) throw err;
+        met = false;
       }
-      const r = await terminal.capture(args.session, { lines: args.lines, maxChars: args.max_chars ?? config.limits.maxResultChars });
-      const structured = wait ? { ...r, wait } : r;
-      const note = wait && !wait.met ? `[gave up waiting for ${wait.for} after ${wait.waited_ms} ms]\n` : "";
-      return { structured, text: note + r.text };
-    } catch (err) {
-      throw err instanceof TerminalError ? new UserError(err.message) : err;
+      wait = { for: args.wait_for, met, waited_ms: Date.now() - started };
     }
+    const r = await terminal.capture(args.session, { lines: args.lines, maxChars: args.max_chars ?? config.limits.maxResultChars });
+    const structured = wait ? { ...r, wait } : r;
+    const note = wait && !wait.met ? `[gave up waiting for ${wait.for} after ${wait.waited_ms} ms]\n` : "";
+    return { structured, text: note + r.text };
   },
 });

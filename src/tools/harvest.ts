@@ -4,7 +4,7 @@ import { z } from "zod";
 import { HARVEST_SOURCES, harvestSources, parseSince } from "../harvest/harvest.js";
 import { DEFAULT_TRAIL_TENSOR } from "../harvest/trail.js";
 import { nameSchema, tensorNameSchema } from "../names.js";
-import { defineTool, UserError } from "./tool.js";
+import { defineTool } from "./tool.js";
 
 /** The most pairs listed in one answer; the counts cover them all. */
 const MAX_LISTED = 50;
@@ -138,12 +138,7 @@ export const harvest = defineTool({
       .describe("Terminal trails: what was read and stored"),
   },
   async handle(args, { services, config }) {
-    let since: number | undefined;
-    try {
-      since = args.since === undefined ? undefined : parseSince(args.since);
-    } catch (err) {
-      throw new UserError((err as Error).message);
-    }
+    const since = args.since === undefined ? undefined : parseSince(args.since);
     const report = await harvestSources(services.db, {
       root: args.root,
       since,

@@ -3,7 +3,7 @@ import { boundedText } from "./bounded.js";
 import { tensorNameSchema } from "../names.js";
 import { describeConfidence } from "../registry/describe.js";
 import { TUNING } from "../registry/score.js";
-import { defineTool, UserError } from "./tool.js";
+import { defineTool } from "./tool.js";
 
 const experienceResult = z.object({
   kind: z.literal("experience"),
@@ -93,9 +93,6 @@ export const recall = defineTool({
     took_ms: z.number(),
   },
   handle(args, { config, services }) {
-    if (args.query.length > config.limits.maxTextChars) {
-      throw new UserError(`query is ${args.query.length} characters; the limit is ${config.limits.maxTextChars}. Pass the error's first lines or the key words.`);
-    }
     const started = performance.now();
     const results: Result[] = [];
     // The repository is the server's working directory's (clients start it in the project).

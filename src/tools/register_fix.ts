@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { boundedLabel, boundedText } from "./bounded.js";
-import { redact, redactValue } from "../experience/redact.js";
-import { FixInputError, type RegisterResult } from "../registry/registry.js";
+import { redact, redactValue } from "../storage/redact.js";
+import type { RegisterResult } from "../registry/registry.js";
 import { defineTool, UserError } from "./tool.js";
 
 export const registerFix = defineTool({
@@ -36,8 +36,7 @@ export const registerFix = defineTool({
     error_type: z.string().describe("The error's kind, e.g. TS2307, ENOENT, KeyError, exit 2"),
     template: z.string().describe("The error's headline with its variable parts masked"),
   },
-  handle(args, { config, services }) {
-    const max = config.limits.maxTextChars;
+  handle(args, { services }) {
     const hasError = args.error !== undefined && args.error.trim() !== "";
     if (!hasError && !args.signature_fields) {
       throw new UserError("Give error (the raw error output) or signature_fields {severity, error_type, context, categories}, and the fix.");
@@ -46,27 +45,17 @@ export const registerFix = defineTool({
       throw new UserError("Give either error or signature_fields, not both: each yields its own signature.");
     }
     if (args.fix.trim() === "") throw new UserError("fix is empty: say what resolved the error (a command, an edit, a setting).");
-    if (args.fix.length > max) throw new UserError(`fix is ${args.fix.length} characters; the limit is ${max}. Describe the fix in a few lines.`);
-    if (hasError && args.error!.length > max) {
-      throw new UserError(`error is ${args.error!.length} characters; the limit is ${max}. Pass the part of the output that shows the error.`);
-    }
-    let result: RegisterResult;
-    try {
-      result = services.registry.register({
-        error: hasError ? args.error : undefined,
-        // Fields are redacted one by one here, while each is still its own line ("password: x"
-        // is recognisable alone, not once joined into the signature text).
-        signatureFields: args.signature_fields && redactValue(args.signature_fields),
-        fix: args.fix,
-        context: args.context === undefined ? undefined : redact(args.context),
-        // The server runs in the client's project: its repository scopes the fix (recall prefers it).
-        repo: services.repo,
-      });
-    } catch (err) {
-      // e.g. an error output that is all noise once normalized
-      if (err instanceof FixInputError) throw new UserError(err.message);
-      throw err;
-    }
+    // A FixInputError (e.g. an error output that is all noise once normalized) is the caller's to fix (tool.ts).
+    const result: RegisterResult = services.registry.register({
+      error: hasError ? args.error : undefined,
+      // Fields are redacted one by one here, while each is still its own line ("password: x"
+      // is recognisable alone, not once joined into the signature text).
+      signatureFields: args.signature_fields && redactValue(args.signature_fields),
+      fix: args.fix,
+      context: args.context === undefined ? undefined : redact(args.context),
+      // The server runs in the client's project: its repository scopes the fix (recall prefers it).
+      repo: services.repo,
+    });
     return {
       structured: result,
       text:

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { boundedText } from "./bounded.js";
 import { tensorNameSchema } from "../names.js";
-import { defineTool, UserError } from "./tool.js";
+import { defineTool } from "./tool.js";
 
 export const remember = defineTool({
   name: "remember",
@@ -23,13 +23,7 @@ export const remember = defineTool({
     tensor: z.string(),
     created: z.boolean().describe("false when an identical row existed and was reinforced"),
   },
-  handle(args, { config, services }) {
-    const max = config.limits.maxTextChars;
-    for (const field of ["query", "key", "value"] as const) {
-      if (args[field].length > max) {
-        throw new UserError(`${field} is ${args[field].length} characters; the limit is ${max}. Store the relevant part (e.g. the error's first lines).`);
-      }
-    }
+  handle(args, { services }) {
     // The server runs in the client's project: rows remember its repository, and recall prefers it.
     const result = services.store.remember(args.tensor, { query: args.query, key: args.key, value: args.value, tags: args.tags, repo: services.repo });
     return {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FixNotFoundError } from "../registry/registry.js";
+import { boundedText } from "./bounded.js";
 import { defineTool, UserError } from "./tool.js";
 
 export const reportOutcome = defineTool({
@@ -19,8 +19,7 @@ export const reportOutcome = defineTool({
       .describe("Signature of the fix that was tried (from recall or register_fix)"),
     id: z.number().int().positive().optional().describe("Id of the experience row that was tried (from recall or remember)"),
     success: z.boolean().describe("true if the fix resolved the error, false if it did not"),
-    error: z
-      .string()
+    error: boundedText("error", "pass the part of the output that shows the error")
       .optional()
       .describe("For a fix that failed: the error output it was tried on. The fix is then demoted for errors like this one, and a fix registered next for it stands beside it"),
   },
@@ -30,7 +29,7 @@ export const reportOutcome = defineTool({
     failures: z.number().int(),
     pruned: z.boolean().describe("true when the strength fell below 0.01 and the fix or row was deleted"),
   },
-  handle(args, { config, services }) {
+  handle(args, { services }) {
     if (args.signature && args.id !== undefined) {
       throw new UserError("Give either signature (a fix) or id (an experience row), not both.");
     }
@@ -46,18 +45,11 @@ export const reportOutcome = defineTool({
         : `Row ${args.id}: strength ${r.strength.toFixed(3)} (${r.successes} successes, ${r.failures} failures).`;
       return { structured: r, text };
     }
-    try {
-      if (args.error !== undefined && args.error.length > config.limits.maxTextChars) {
-        throw new UserError(`error is ${args.error.length} characters; the limit is ${config.limits.maxTextChars}. Pass the part of the output that shows the error.`);
-      }
-      const r = services.registry.reportOutcome(args.signature, args.success, args.error);
-      const text = r.pruned
-        ? `Fix ${args.signature} fell below the minimum strength and was deleted.`
-        : `Fix ${args.signature}: strength ${r.strength.toFixed(3)} (${r.successes} successes, ${r.failures} failures).`;
-      return { structured: r, text };
-    } catch (err) {
-      if (err instanceof FixNotFoundError) throw new UserError(err.message);
-      throw err;
-    }
+    // An unknown signature (FixNotFoundError) is the caller's to fix (tool.ts).
+    const r = services.registry.reportOutcome(args.signature, args.success, args.error);
+    const text = r.pruned
+      ? `Fix ${args.signature} fell below the minimum strength and was deleted.`
+      : `Fix ${args.signature}: strength ${r.strength.toFixed(3)} (${r.successes} successes, ${r.failures} failures).`;
+    return { structured: r, text };
   },
 });

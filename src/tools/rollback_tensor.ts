@@ -23,12 +23,7 @@ export const rollbackTensor = defineTool({
   handle(args, { services }) {
     const store = services.store;
     if (store.activeVersion(args.tensor) === undefined) throw new UserError(`tensor ${args.tensor} does not exist; recall or training_status show the tensors in use`);
-    let moved: { from: number; to: number };
-    try {
-      moved = store.rollback(args.tensor);
-    } catch (err) {
-      throw new UserError((err as Error).message);
-    }
+    const moved = store.rollback(args.tensor);
     const model = store.modelOf(args.tensor);
     const versions = store.versions(args.tensor).map(({ version, status, rows, model: m }) => ({ version, status, rows, ...(m ? { model: m } : {}) }));
     return {

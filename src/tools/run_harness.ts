@@ -1,10 +1,9 @@
 import { z } from "zod";
 import { nameSchema } from "../names.js";
-import { TerminalError } from "../tmux/errors.js";
-import { OpenAiLlm } from "../harness/llm.js";
-import { HarnessInputError, runHarness } from "../harness/loop.js";
+import { OpenAiLlm } from "../llm/llm.js";
+import { runHarness } from "../harness/loop.js";
 import { loadModule, validatorSpecSchema } from "../harness/modules.js";
-import { defineTool, UserError } from "./tool.js";
+import { defineTool } from "./tool.js";
 
 export const MAX_TIME_LIMIT_S = 600;
 
@@ -70,47 +69,37 @@ export const runHarnessTool = defineTool({
     recorded: z.number().int().describe("Training examples recorded (verified runs only)"),
   },
   async handle(args, { config, services, extra }) {
-    let module;
-    try {
-      module = loadModule(config.home, args.module);
-    } catch (err) {
-      throw new UserError((err as Error).message);
-    }
+    const module = loadModule(config.home, args.module);
     const llm = args.llm === "off" || !config.llm ? undefined : new OpenAiLlm(config.llm);
     const progressToken = extra._meta?.progressToken;
-    try {
-      const r = await runHarness(
-        { store: services.store, terminal: services.terminal, db: services.db },
-        {
-          task: args.task,
-          module,
-          session: args.session,
-          maxSteps: args.max_steps,
-          validator: args.validator,
-          llm,
-          timeLimitMs: args.time_limit_s * 1000,
-          allowDestructive: args.allow_destructive,
-          signal: extra.signal,
-          onStep:
-            progressToken === undefined
-              ? undefined
-              : (s, total) =>
-                  extra
-                    .sendNotification({ method: "notifications/progress", params: { progressToken, progress: s.step, total, message: `${s.decision} → ${s.command}` } })
-                    .catch(() => undefined),
-        },
-      );
-      const lines = r.trajectory.map((s) => `${s.step}. ${s.decision} → ${JSON.stringify(s.command)}${s.passed ? " ✓" : ""}`);
-      const n = `${r.steps} step${r.steps === 1 ? "" : "s"}`;
-      const head = r.success
-        ? `Verified in ${n} (${r.validator.kind}: ${r.validator.detail}).`
-        : r.outcome === "unverified"
-          ? `Ran in ${n}, unverified: ${r.validator.detail}.`
-          : `Outcome ${r.outcome} after ${n}${r.error ? `: ${r.error}` : ""}; last verdict: ${r.validator.detail}.`;
-      return { structured: r, text: `${head}\nsession ${r.session}\n${lines.join("\n")}\n--- screen ---\n${r.final_screen.split("\n").slice(-10).join("\n")}` };
-    } catch (err) {
-      if (err instanceof TerminalError || err instanceof HarnessInputError) throw new UserError(err.message);
-      throw err;
-    }
+    const r = await runHarness(
+      { store: services.store, terminal: services.terminal, db: services.db },
+      {
+        task: args.task,
+        module,
+        session: args.session,
+        maxSteps: args.max_steps,
+        validator: args.validator,
+        llm,
+        timeLimitMs: args.time_limit_s * 1000,
+        allowDestructive: args.allow_destructive,
+        signal: extra.signal,
+        onStep:
+          progressToken === undefined
+            ? undefined
+            : (s, total) =>
+                extra
+                  .sendNotification({ method: "notifications/progress", params: { progressToken, progress: s.step, total, message: `${s.decision} → ${s.command}` } })
+                  .catch(() => undefined),
+      },
+    );
+    const lines = r.trajectory.map((s) => `${s.step}. ${s.decision} → ${JSON.stringify(s.command)}${s.passed ? " ✓" : ""}`);
+    const n = `${r.steps} step${r.steps === 1 ? "" : "s"}`;
+    const head = r.success
+      ? `Verified in ${n} (${r.validator.kind}: ${r.validator.detail}).`
+      : r.outcome === "unverified"
+        ? `Ran in ${n}, unverified: ${r.validator.detail}.`
+        : `Outcome ${r.outcome} after ${n}${r.error ? `: ${r.error}` : ""}; last verdict: ${r.validator.detail}.`;
+    return { structured: r, text: `${head}\nsession ${r.session}\n${lines.join("\n")}\n--- screen ---\n${r.final_screen.split("\n").slice(-10).join("\n")}` };
   },
 });

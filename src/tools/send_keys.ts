@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { nameSchema } from "../names.js";
-import { TerminalError } from "../tmux/errors.js";
 import { MAX_KEYS_PER_CALL } from "../tmux/terminal.js";
-import { defineTool, UserError } from "./tool.js";
+import { defineTool } from "./tool.js";
 
 export const sendKeys = defineTool({
   name: "send_keys",
@@ -27,11 +26,7 @@ export const sendKeys = defineTool({
     screen_tail: z.string().describe("The last lines of the screen after the keys"),
   },
   async handle(args, { services }) {
-    try {
-      const r = await services.terminal.sendKeys(args.session, args.keys);
-      return { structured: r, text: `Pressed ${args.keys.join(" ")} (${r.commits.length} commits).\n${r.screen_tail}` };
-    } catch (err) {
-      throw err instanceof TerminalError ? new UserError(err.message) : err;
-    }
+    const r = await services.terminal.sendKeys(args.session, args.keys);
+    return { structured: r, text: `Pressed ${args.keys.join(" ")} (${r.commits.length} commits).\n${r.screen_tail}` };
   },
 });

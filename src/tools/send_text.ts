@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { nameSchema } from "../names.js";
-import { TerminalError } from "../tmux/errors.js";
 import { MAX_SEND_TEXT_CHARS } from "../tmux/terminal.js";
-import { defineTool, UserError } from "./tool.js";
+import { defineTool } from "./tool.js";
 
 export const sendText = defineTool({
   name: "send_text",
@@ -35,22 +34,18 @@ export const sendText = defineTool({
   },
   async handle(args, { services, extra }) {
     const progressToken = extra._meta?.progressToken;
-    try {
-      const r = await services.terminal.sendText(args.session, args.text, {
-        enter: args.enter,
-        secret: args.secret,
-        onStep:
-          progressToken === undefined
-            ? undefined
-            : ({ done, total }) =>
-                extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: done, total } }).catch(() => undefined),
-      });
-      return {
-        structured: r,
-        text: `Typed ${r.chunks.length} chunk${r.chunks.length === 1 ? "" : "s"}${args.enter ? " + Enter" : ""} (${r.commits.length} commits).\n${r.screen_tail}`,
-      };
-    } catch (err) {
-      throw err instanceof TerminalError ? new UserError(err.message) : err;
-    }
+    const r = await services.terminal.sendText(args.session, args.text, {
+      enter: args.enter,
+      secret: args.secret,
+      onStep:
+        progressToken === undefined
+          ? undefined
+          : ({ done, total }) =>
+              extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: done, total } }).catch(() => undefined),
+    });
+    return {
+      structured: r,
+      text: `Typed ${r.chunks.length} chunk${r.chunks.length === 1 ? "" : "s"}${args.enter ? " + Enter" : ""} (${r.commits.length} commits).\n${r.screen_tail}`,
+    };
   },
 });

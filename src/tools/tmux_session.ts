@@ -1,9 +1,8 @@
 import { z } from "zod";
-import { shellQuote } from "../harness/expert.js";
+import { shellQuote } from "../harness/slots.js";
 import { boundedString } from "./bounded.js";
 import { MAX_PATH_CHARS } from "../limits.js";
 import { nameSchema } from "../names.js";
-import { TerminalError } from "../tmux/errors.js";
 import { defineTool, UserError } from "./tool.js";
 
 export const tmuxSession = defineTool({
@@ -42,29 +41,25 @@ export const tmuxSession = defineTool({
     killed: z.boolean().optional().describe("kill: false when there was no such session"),
   },
   async handle(args, { services }) {
-    try {
-      const terminal = services.terminal;
-      const attach = (session: string) => `tmux -L ${shellQuote(terminal.cli.socket)} attach -t ${session}`;
-      switch (args.action) {
-        case "create": {
-          if (!args.session) throw new UserError("action=create needs session: a name of 1-64 characters from A-Z a-z 0-9 _ -");
-          const r = await terminal.createSession({ session: args.session, cwd: args.cwd, width: args.width, height: args.height });
-          const structured = { ...r, attach: attach(r.session) };
-          return { structured, text: `Created session ${r.session} in ${r.cwd}; keystrokes are committed to ${r.trail}. Watch it: ${structured.attach}` };
-        }
-        case "list": {
-          const sessions = (await terminal.listSessions()).map((s) => ({ ...s, attach: attach(s.session) }));
-          const text = sessions.length === 0 ? "No sessions." : sessions.map((s) => `${s.session}  created ${s.created}  ${s.commits} commits  (${s.attach})`).join("\n");
-          return { structured: { sessions }, text };
-        }
-        case "kill": {
-          if (!args.session) throw new UserError("action=kill needs session: the name of the session to end");
-          const killed = await terminal.killSession(args.session);
-          return { structured: { killed }, text: killed ? `Killed session ${args.session}; its trail is kept.` : `No session ${args.session}: nothing to kill.` };
-        }
+    const terminal = services.terminal;
+    const attach = (session: string) => `tmux -L ${shellQuote(terminal.socket)} attach -t ${session}`;
+    switch (args.action) {
+      case "create": {
+        if (!args.session) throw new UserError("action=create needs session: a name of 1-64 characters from A-Z a-z 0-9 _ -");
+        const r = await terminal.createSession({ session: args.session, cwd: args.cwd, width: args.width, height: args.height });
+        const structured = { ...r, attach: attach(r.session) };
+        return { structured, text: `Created session ${r.session} in ${r.cwd}; keystrokes are committed to ${r.trail}. Watch it: ${structured.attach}` };
       }
-    } catch (err) {
-      throw err instanceof TerminalError ? new UserError(err.message) : err;
+      case "list": {
+        const sessions = (await terminal.listSessions()).map((s) => ({ ...s, attach: attach(s.session) }));
+        const text = sessions.length === 0 ? "No sessions." : sessions.map((s) => `${s.session}  created ${s.created}  ${s.commits} commits  (${s.attach})`).join("\n");
+        return { structured: { sessions }, text };
+      }
+      case "kill": {
+        if (!args.session) throw new UserError("action=kill needs session: the name of the session to end");
+        const killed = await terminal.killSession(args.session);
+        return { structured: { killed }, text: killed ? `Killed session ${args.session}; its trail is kept.` : `No session ${args.session}: nothing to kill.` };
+      }
     }
   },
 });

@@ -3,11 +3,17 @@ import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/proto
 import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Config, Toolset } from "../config.js";
-import { damagedReason, damagedSentence, isCorruption, markDamaged } from "../experience/db.js";
+import { damagedReason, damagedSentence, isCorruption, markDamaged } from "../storage/db.js";
 import { faultSentence, firstLine } from "../faults.js";
+import { HarnessInputError } from "../harness/loop.js";
+import { ModuleError } from "../harness/modules.js";
+import { SinceError } from "../harvest/harvest.js";
+import { RollbackError } from "../experience/store.js";
 import { MAX_ECHO_CHARS } from "../limits.js";
 import { log } from "../log.js";
+import { FixInputError, FixNotFoundError } from "../registry/registry.js";
 import type { Services } from "../services.js";
+import { TerminalError } from "../tmux/errors.js";
 
 /**
  * What a tool does to the world. The MCP annotations are derived from this one field so they
@@ -36,6 +42,21 @@ export function annotationsFor(kind: ToolKind, title: string): ToolAnnotations {
 export class UserError extends Error {
   override name = "UserError";
 }
+
+/**
+ * The domain's errors that are the caller's to fix, each with a message that says how: they answer
+ * as a UserError does, here once, rather than in a try/catch in every tool.
+ */
+const CALLER_ERRORS: ReadonlyArray<new (...args: never[]) => Error> = [
+  UserError,
+  TerminalError,
+  HarnessInputError,
+  ModuleError,
+  RollbackError,
+  SinceError,
+  FixInputError,
+  FixNotFoundError,
+];
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -106,9 +127,10 @@ export function registerTool(server: McpServer, tool: AnyTool, config: Config, s
 
 /** The one place a tool's failure becomes the caller's sentence (and, for a bug, a log entry). */
 function failureMessage(tool: AnyTool, err: unknown, config: Config, services: Services, took: () => string): string {
-  if (err instanceof UserError) {
-    log("info", `${tool.name}: refused in ${took()}: ${err.message}`);
-    return err.message;
+  if (CALLER_ERRORS.some((c) => err instanceof c)) {
+    const message = (err as Error).message;
+    log("info", `${tool.name}: refused in ${took()}: ${message}`);
+    return message;
   }
   if (isCorruption(err)) markDamaged(config.home, firstLine(err), services.openDb);
   // Already the sentence the user needs (opening the store: a file in the way, a read-only directory).

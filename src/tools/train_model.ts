@@ -3,17 +3,13 @@ import { boundedText } from "./bounded.js";
 import { tensorNameSchema } from "../names.js";
 import { BUILT_IN, loadModule, seedModule } from "../harness/modules.js";
 import { gatesSchema } from "../train/gates.js";
-import { BACKENDS, enqueue, SOURCES, type ExampleSource } from "../train/queue.js";
-import { heldOutCount } from "../train/dataset.js";
+import { BACKENDS, SOURCES } from "../train/queue.js";
+import { MIN_HELDOUT, requestTraining, unusedExamples } from "../train/request.js";
 import { commandExample } from "../harness/slots.js";
-import type { Db } from "../experience/db.js";
-import { ensureWorker } from "../train/spawn.js";
 import { defineTool, UserError } from "./tool.js";
 
 /** Most inline examples one request may carry. */
 const MAX_EXAMPLES = 1000;
-/** Fewest held-out examples a request must have for its gates to mean something (issue 15). */
-export const MIN_HELDOUT = 2;
 
 export const trainModel = defineTool({
   name: "train_model",
@@ -69,10 +65,6 @@ export const trainModel = defineTool({
       .describe("module: one request per tensor queued (the first is the one above)"),
   },
   handle(args, { config, services }) {
-    const max = config.limits.maxTextChars;
-    for (const [i, e] of (args.examples ?? []).entries()) {
-      if (e.input.length > max || e.expected.length > max) throw new UserError(`examples[${i}] is longer than ${max} characters; shorten it to the relevant part`);
-    }
     if ((args.tensor === undefined) === (args.module === undefined)) throw new UserError('pass either tensor (e.g. "coder/command") or module (e.g. "coder"), not both or neither');
     if (args.backend === "openai" && !config.llm) {
       throw new UserError("backend openai needs an API endpoint: start the server with OPENAI_BASE_URL (https://api.openai.com/v1 for OpenAI) and OPENAI_API_KEY set, or use backend experience");
@@ -82,12 +74,7 @@ export const trainModel = defineTool({
     let tensors: string[];
     if (args.module !== undefined) {
       if (args.examples?.length) throw new UserError(`examples belong to one tensor: pass tensor (e.g. the module's command tensor) with them, not module`);
-      let module;
-      try {
-        module = loadModule(config.home, args.module);
-      } catch (err) {
-        throw new UserError((err as Error).message);
-      }
+      const module = loadModule(config.home, args.module);
       seedModule(store, module);
       tensors = [module.command_tensor, module.decision_tensor].filter((t) => store.activeVersion(t) !== undefined && unusedExamples(db, t, args.source) > 0);
       if (tensors.length === 0) {
@@ -110,12 +97,9 @@ export const trainModel = defineTool({
     // notes.txt") is stored as the template pair the harness retrieves, so it transfers to other files.
     const commandTensors = new Set([...BUILT_IN.values()].map((m) => m.command_tensor));
     const examples = (args.examples ?? []).map((e) => (commandTensors.has(tensors[0]!) ? commandExample(e.input, e.expected) : e));
-    // Examples too few to hold enough out: answered now, the examples kept for the next request.
-    const tooSmall = tensors.filter((t) => examples.length > 0 && !openRequest(db, t) && heldOutCount([...queuedInputs(db, t, args.source), ...examples.map((e) => e.input)]) < MIN_HELDOUT);
-    if (tooSmall.length === tensors.length) {
-      const tensor = tensors[0]!;
-      if (examples.length > 0) keepExamples(db, tensor, examples);
-      const have = new Set([...queuedInputs(db, tensor, args.source)]).size;
+    const answer = requestTraining(db, config.home, { tensors, source: args.source, backend: args.backend, gates, examples });
+    if (answer.status === "too_small") {
+      const { tensor, distinct: have } = answer;
       return {
         structured: { request_id: "", status: "too_small" as const, position: 0, tensor, worker: "disabled" as const },
         text:
@@ -123,13 +107,7 @@ export const trainModel = defineTool({
           `Add more examples (other tasks, or other wordings and parameters of these; about ${Math.max(1, 10 - have)} more) and call train_model again: the ${examples.length} given now are kept for it.`,
       };
     }
-    const queued = tensors
-      .filter((t) => !tooSmall.includes(t))
-      .map((tensor) => {
-        const q = enqueue(db, { tensor, source: args.source, backend: args.backend, gates, examples });
-        return { tensor, request_id: q.request.id, status: q.duplicate ? ("duplicate" as const) : ("queued" as const), position: q.position };
-      });
-    const worker = ensureWorker(db, config.home);
+    const { queued, worker } = answer;
     const first = queued[0]!;
     const lines = queued.map((q) => `${q.status === "duplicate" ? "Already queued or running" : "Queued"}: request ${q.request_id} for ${q.tensor} (position ${q.position})`);
     return {
@@ -139,25 +117,3 @@ export const trainModel = defineTool({
   },
 });
 
-/** Examples a run for `tensor` would train on: verified, not used by a deployed run. */
-function unusedExamples(db: Db, tensor: string, source: ExampleSource | undefined): number {
-  return queuedInputs(db, tensor, source).length;
-}
-
-function queuedInputs(db: Db, tensor: string, source: ExampleSource | undefined): string[] {
-  const sql = "SELECT input FROM examples WHERE tensor = ? AND used_at IS NULL AND rejected_at IS NULL AND verified = 1" + (source ? " AND source = ?" : "");
-  return db.prepare(sql).pluck().all(...(source ? [tensor, source] : [tensor])) as string[];
-}
-
-function openRequest(db: Db, tensor: string): boolean {
-  return db.prepare("SELECT 1 FROM train_requests WHERE tensor = ? AND status IN ('queued', 'running')").get(tensor) !== undefined;
-}
-
-/** Store a too-small request's examples without a request: the next one for the tensor trains on them. */
-function keepExamples(db: Db, tensor: string, examples: ReadonlyArray<{ input: string; expected: string }>): void {
-  const insert = db.prepare("INSERT INTO examples (tensor, input, expected, source, run_id, created_at) VALUES (?, ?, ?, 'examples', NULL, ?)");
-  const now = Date.now();
-  db.transaction(() => {
-    for (const e of examples) insert.run(tensor, e.input, e.expected, now);
-  }).immediate();
-}

@@ -1,7 +1,7 @@
 import { trailsDir } from "../config.js";
 import { z } from "zod";
 import { nameSchema } from "../names.js";
-import { validateTrail as measureTrail } from "../tmux/validators.js";
+import { validateTrail as measureTrail } from "../trail/validators.js";
 import { defineTool, UserError } from "./tool.js";
 
 export const validateTrail = defineTool({

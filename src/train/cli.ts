@@ -1,7 +1,7 @@
 /** `experience-mcp train-worker` and `experience-mcp rollback`. */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.js";
-import { openDatabase } from "../experience/db.js";
+import { openDatabase } from "../storage/db.js";
 import { ExperienceStore } from "../experience/store.js";
 import { TENSOR_PATTERN } from "../names.js";
 import { exitCodeOnSignal, onShutdown } from "../shutdown.js";

@@ -5,9 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { redactFileText, redactValue } from "../experience/redact.js";
+import { redactFileText, redactValue } from "../storage/redact.js";
 import { join } from "node:path";
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 import type { ExperienceStore } from "../experience/store.js";
 import type { TrainRequest } from "./queue.js";
 

@@ -16,9 +16,9 @@
  * answers this input exactly; otherwise it is removed and the symbolic gradient above applies.
  */
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 import type { ExperienceStore } from "../experience/store.js";
-import type { ChatMessage, Llm } from "../harness/llm.js";
+import type { ChatMessage, Llm } from "../llm/llm.js";
 import { unifiedHunk } from "./hunk.js";
 import { normalizedDistance } from "./levenshtein.js";
 import { VersionExpert, round } from "./forward.js";

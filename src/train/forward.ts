@@ -3,10 +3,10 @@
  * held-out metrics the gates compare. The expert is the harness's own `Expert` (offline: the best
  * retrieved row's value), reading the pinned version through a store view.
  */
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 import { ExperienceStore, type RecallHit, type RecallOptions } from "../experience/store.js";
-import { buildPrompt, Expert, NoExperienceError } from "../harness/expert.js";
-import type { ChatMessage, Llm } from "../harness/llm.js";
+import { buildPrompt, Expert, NoExperienceError } from "../llm/expert.js";
+import type { ChatMessage, Llm } from "../llm/llm.js";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { normalizedDistance } from "./levenshtein.js";
 import type { Item } from "./dataset.js";

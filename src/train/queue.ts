@@ -7,7 +7,7 @@
  * partial unique index), so a second request for it is answered as a duplicate of the first.
  */
 import { randomUUID } from "node:crypto";
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 
 export const STATUSES = ["queued", "running", "deployed", "rejected", "failed"] as const;
 export type RequestStatus = (typeof STATUSES)[number];

@@ -7,13 +7,13 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LlmConfig } from "../config.js";
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 import type { ExperienceStore } from "../experience/store.js";
 import { log } from "../log.js";
 import { assembleDataset, writeAtomic, writeBatch } from "./dataset.js";
 import { trainCommand } from "./command-backend.js";
 import { trainExperience } from "./experience-backend.js";
-import { OpenAiLlm } from "../harness/llm.js";
+import { OpenAiLlm } from "../llm/llm.js";
 import { openAiOptionsFromEnv, trainOpenAi, type OpenAiTrainOptions } from "./openai-backend.js";
 import { evaluate, summary } from "./forward.js";
 import { checkGates, gatesSchema } from "./gates.js";

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Db } from "../experience/db.js";
+import type { Db } from "../storage/db.js";
 import { log } from "../log.js";
 import { liveWorker } from "./queue.js";
 

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LlmConfig } from "../config.js";
-import { openDatabase } from "../experience/db.js";
+import { openDatabase } from "../storage/db.js";
 import { ExperienceStore } from "../experience/store.js";
 import { log } from "../log.js";
 import { acquireLock, claimNext, HEARTBEAT_MS, heartbeatLock, heartbeatRequest, releaseLock, releaseLockIfIdle } from "./queue.js";

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { deflateSync, inflateSync } from "node:zlib";
-import { redact } from "../experience/redact.js";
+import { redact } from "../storage/redact.js";
 import { log } from "../log.js";
 
 /**

@@ -106,6 +106,3 @@ export function buildPrompt(o: Pick<AskOptions, "input" | "context" | "trajector
     { role: "user", content: parts.join("\n\n") },
   ];
 }
-
-// Task parameters live in slots.ts; re-exported for the modules that import them from here.
-export { fillTemplate, parameterize, shellQuote } from "./slots.js";

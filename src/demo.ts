@@ -3,13 +3,13 @@
  * session, and the steps, the verdict, the trail's scores and how to watch it again are printed.
  */
 import { parseArgs } from "node:util";
-import { loadConfig, trailsDir } from "../config.js";
-import { Services } from "../services.js";
-import { onShutdown } from "../shutdown.js";
-import { validateTrail } from "../tmux/validators.js";
-import { runHarness } from "./loop.js";
-import { CODER } from "./modules.js";
-import type { ValidatorSpec } from "./modules.js";
+import { loadConfig, trailsDir } from "./config.js";
+import { Services } from "./services.js";
+import { onShutdown } from "./shutdown.js";
+import { validateTrail } from "./trail/validators.js";
+import { runHarness } from "./harness/loop.js";
+import { CODER } from "./harness/modules.js";
+import type { ValidatorSpec } from "./harness/modules.js";
 
 export const DEMO_USAGE = `usage: experience-mcp demo [--task TEXT] [--pattern REGEX] [--home DIR]
   runs the built-in coder module offline (no LLM) on TASK (default "print hello world") in a new

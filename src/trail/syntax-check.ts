@@ -1,4 +1,4 @@
-import { runProcess } from "./trail-git.js";
+import { runProcess } from "./git.js";
 
 /**
  * Syntax validity of source files typed in a trail: does the file parse? Python goes through the

@@ -11,7 +11,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, existsSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { redact } from "../experience/redact.js";
+import { redact } from "../storage/redact.js";
 
 /** Output held back waiting for its line's end is written anyway past this many characters. */
 const MAX_PENDING_CHARS = 64 * 1024;

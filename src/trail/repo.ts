@@ -2,7 +2,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { appendFile, mkdtemp, mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { redact } from "../experience/redact.js";
+import { redact } from "../storage/redact.js";
 import { assertName } from "../names.js";
 import {
   casRefSync,
@@ -22,7 +22,7 @@ import {
   ZERO_OID,
   type BatchObject,
   type TreeEntry,
-} from "./trail-git.js";
+} from "./git.js";
 
 /**
  * The trail repository: `<home>/trails`, one git commit per keystroke chunk.

@@ -1,9 +1,8 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { assertName } from "../names.js";
 import { checkJsTs, checkPython, sourceLanguage, type SourceLanguage } from "./syntax-check.js";
-import { catFileBatch, catFileSizes, git, isOid } from "./trail-git.js";
-import { CAPTURES_DIR, MAIN_REF, TIMESTAMP_TRAILER } from "./trail.js";
+import { catFileBatch, catFileSizes, git, isOid } from "./git.js";
+import { stepTimeMs, trailTip } from "./read.js";
+import { CAPTURES_DIR, TIMESTAMP_TRAILER } from "./repo.js";
 
 /**
  * Validators over one session's trail (the commits whose subject starts with `<session>: `).
@@ -57,9 +56,8 @@ const REGULAR = new Set(["100644", "100755"]);
 
 export async function validateTrail(root: string, session: string): Promise<TrailMetrics> {
   assertName("session", session);
-  if (!existsSync(join(root, ".git", "HEAD"))) return { ...EMPTY };
-  const tip = await git(root, ["rev-parse", "--verify", "-q", `${MAIN_REF}^{commit}`], { okCodes: [1] });
-  if (tip.code !== 0) return { ...EMPTY };
+  const tip = await trailTip(root);
+  if (!tip) return { ...EMPTY };
 
   const records = parseLog(
     (
@@ -74,7 +72,7 @@ export async function validateTrail(root: string, session: string): Promise<Trai
         "-z",
         "--no-color",
         `--format=%x1e%H %at%x00%s%x00%(trailers:key=${TIMESTAMP_TRAILER},valueonly,separator=%x2C)%x00`,
-        MAIN_REF,
+        tip,
         "--",
         session,
         `${CAPTURES_DIR}/${session}`,
@@ -130,10 +128,7 @@ export async function validateTrail(root: string, session: string): Promise<Trai
   let maxByteDelta = 0;
   for (let i = 1; i < totals.length; i++) maxByteDelta = Math.max(maxByteDelta, Math.abs(totals[i]! - totals[i - 1]!));
 
-  const times = steps.map((r) => {
-    const ms = Number(r.trailer.split(",")[0]?.trim());
-    return r.trailer.trim() !== "" && Number.isFinite(ms) ? ms : r.authorTime * 1000;
-  });
+  const times = steps.map((r) => stepTimeMs(r.trailer, r.authorTime));
   const avg = times.length < 2 ? null : (times[times.length - 1]! - times[0]!) / (times.length - 1);
 
   return {
