@@ -30,7 +30,7 @@ import { currentInput, startFakeOpenAi, type FakeOpenAi } from "../test/fake-ope
 import { TmuxCli } from "../src/tmux/tmux.js";
 import { runWorker } from "../src/train/worker.js";
 import { CODER } from "../src/harness/modules.js";
-import { FIT_FLOOR } from "../src/harness/loop.js";
+import { FIT_FLOOR } from "../src/harness/decide.js";
 import { commandExample, fillTemplate, parameterize, taskFit } from "../src/harness/slots.js";
 import { checkSuite, destroyed, FAMILIES, passes, setUp, type Family, type SuiteTask } from "./harness-tasks.js";
 

@@ -20,7 +20,7 @@ usage:
   experience-mcp trail cast|validate SESSION [--home DIR]
   experience-mcp train-worker [--once | --watch] [--poll-s N] [--home DIR]   run queued train_model requests
   experience-mcp rollback TENSOR [--home DIR]   make the tensor's previous version active again
-  experience-mcp demo [--task TEXT] [--pattern REGEX] [--home DIR]   the coder module solves a task offline in tmux
+  experience-mcp demo [--task TEXT] [--pattern REGEX] [--home DIR] [--keep]   the coder module solves a task offline in tmux
   experience-mcp doctor [--json] [--repair] [--home DIR]   check the store, tmux and git; --repair recovers a damaged database
   experience-mcp hook                                  Claude Code hook: event JSON on stdin, answer on stdout
   experience-mcp install-hooks [--project|--user] [--dry-run]   add the hooks to Claude Code's settings

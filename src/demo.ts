@@ -1,25 +1,28 @@
 /**
  * `experience-mcp demo`: the coder module, offline, solves a task in a fresh recorded tmux
  * session, and the steps, the verdict, the trail's scores and how to watch it again are printed.
+ * The session is killed when the demo ends (Ctrl-C and SIGTERM included), unless --keep is given:
+ * a demo should leave nothing running. Its trail is kept either way, so the replay still works.
  */
 import { parseArgs } from "node:util";
 import { loadConfig, trailsDir } from "./config.js";
 import { Services } from "./services.js";
-import { onShutdown } from "./shutdown.js";
+import { isStopping, onShutdown } from "./shutdown.js";
 import { validateTrail } from "./trail/validators.js";
 import { runHarness } from "./harness/loop.js";
 import { CODER } from "./harness/modules.js";
 import type { ValidatorSpec } from "./harness/modules.js";
 
-export const DEMO_USAGE = `usage: experience-mcp demo [--task TEXT] [--pattern REGEX] [--home DIR]
+export const DEMO_USAGE = `usage: experience-mcp demo [--task TEXT] [--pattern REGEX] [--home DIR] [--keep]
   runs the built-in coder module offline (no LLM) on TASK (default "print hello world") in a new
-  tmux session; --pattern sets the regex the screen must show (default ^hello world$ for the default task)
+  tmux session; --pattern sets the regex the screen must show (default ^hello world$ for the default task);
+  the session is killed at the end unless --keep is given (then it prints how to attach to it)
 `;
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { task: { type: "string" }, pattern: { type: "string" }, home: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: { task: { type: "string" }, pattern: { type: "string" }, home: { type: "string" }, keep: { type: "boolean" }, help: { type: "boolean", short: "h" } },
     allowPositionals: true,
     strict: true,
   });
@@ -35,17 +38,25 @@ export async function demoCommand(argv: string[]): Promise<number> {
       : { kind: "idle" };
   const config = loadConfig({ home: values.home });
   const services = new Services(config);
-  // A signal, or `demo | head -2` closing our stdout, closes the database and detaches from tmux.
-  const unregister = onShutdown(() => services.close());
-  // Once stdout's reader is gone (EPIPE), write nothing more: the process is on its way out.
-  const out = (line: string) => void (process.stdout.writable && !process.stdout.destroyed && process.stdout.write(`${line}\n`));
+  const session = `demo-${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}`;
+  let started = false;
+  /** Kill the demo's session (unless --keep), then close the database and detach from tmux. */
+  const end = async () => {
+    if (started && !values.keep) await services.terminal.killSession(session).catch(() => false);
+    await services.close();
+  };
+  // A signal, or `demo | head -2` closing our stdout, ends the demo the same way.
+  const unregister = onShutdown(end);
+  // Once stdout's reader is gone (EPIPE) or a signal came, write nothing more: the process is on its
+  // way out, and a run cut short by killing its session has no verdict worth printing.
+  const out = (line: string) => void (!isStopping() && process.stdout.writable && !process.stdout.destroyed && process.stdout.write(`${line}\n`));
   try {
-    const session = `demo-${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}`;
     out(`task:      ${task}`);
     out(`module:    coder (offline: the best stored row answers, no LLM)`);
     out(`validator: ${validator.kind}${validator.pattern ? ` /${validator.pattern}/m` : ""}`);
     out(`session:   ${session} (tmux socket ${config.tmuxSocket}, data in ${config.home})`);
     out("");
+    started = true;
     const r = await runHarness(
       { store: services.store, terminal: services.terminal, db: services.db },
       {
@@ -67,13 +78,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
     out(`trail:     ${JSON.stringify(metrics)}`);
     if (r.recorded > 0) out(`learned:   ${r.recorded} training examples recorded (run ${r.run_id})`);
     out("");
-    out(`attach:    tmux -L ${config.tmuxSocket} attach -t ${r.session}`);
-    out(`replay:    experience-mcp trail cast ${r.session} > ${r.session}.cast && asciinema play ${r.session}.cast`);
+    if (values.keep) out(`attach:    tmux -L ${config.tmuxSocket} attach -t ${r.session}`);
+    out(`replay:    npx experience-mcp trail cast ${r.session} > ${r.session}.cast && asciinema play ${r.session}.cast`);
     out(`history:   git -C ${trailsDir(config.home)} log --oneline -- ${r.session}`);
-    out(`end it:    tmux -L ${config.tmuxSocket} kill-session -t ${r.session}`);
+    if (values.keep) out(`end it:    tmux -L ${config.tmuxSocket} kill-session -t ${r.session}`);
+    else out(`session:   ${r.session} killed (pass --keep to keep it and attach to it)`);
     return r.success ? 0 : 1;
   } finally {
     unregister();
-    await services.close();
+    await end();
   }
 }

@@ -4,6 +4,9 @@
  * marker), tmux and git, and prints what to do about each problem. `--repair` copies what can be
  * read from a damaged database into a new file, then puts that file in its place and keeps the
  * damaged one beside it as experience.db.damaged-<time>.
+ *
+ * One file: one command; each check is a few lines and the repair is one procedure (copy what
+ * reads, rebuild what is derived, swap the files), which nothing else imports.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, renameSync, rmSync, statSync } from "node:fs";

@@ -8,7 +8,7 @@ import { connect, type Connected } from "./helpers.js";
 import { TmuxCli } from "../src/tmux/tmux.js";
 import { LlmError, OpenAiLlm, retryAfterMs, stripThinking } from "../src/llm/llm.js";
 import { fillTemplate, parameterize, shellQuote } from "../src/harness/slots.js";
-import { cleanAnswer, parseDecision, parseKeys } from "../src/harness/loop.js";
+import { cleanAnswer, parseDecision, parseKeys } from "../src/harness/decide.js";
 
 const SOCKET = `xmcp-harness-llm-${process.pid}`;
 

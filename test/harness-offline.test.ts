@@ -302,22 +302,75 @@ test("over stdio: the built server solves 'print hello world' offline", async ()
   }
 });
 
-test("experience-mcp demo prints the steps, the verdict, the trail scores and how to attach and replay", async () => {
+/** Run `experience-mcp demo` with `args`; `onOut` sees stdout as it comes (to signal the child mid-run). */
+async function demo(home: string, args: string[], onOut?: (out: string, child: ReturnType<typeof spawn>) => void) {
+  const child = spawn(process.execPath, [CLI, "demo", "--home", home, ...args], { env: serverEnv(home, { EXPERIENCE_MCP_TMUX_SOCKET: DEMO_SOCKET }) });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+    onOut?.(out, child);
+  });
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  const session = /session:\s+(demo-\d+)/.exec(out)?.[1];
+  return { code, out, err, session };
+}
+
+test("experience-mcp demo prints the steps, the verdict, the trail scores and how to replay, and kills its session", async () => {
   const t = tempHome();
   try {
-    const child = spawn(process.execPath, [CLI, "demo", "--home", t.home], { env: serverEnv(t.home, { EXPERIENCE_MCP_TMUX_SOCKET: DEMO_SOCKET }) });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code, out, err, session } = await demo(t.home, []);
     assert.equal(code, 0, `${out}\n${err}`);
     assert.match(out, /step 1: text:type the shell command that does the task\n\s+→ type: echo hello world/);
     assert.match(out, /step 2: ctrl:press Enter to run the typed command/);
     assert.match(out, /verdict:\s+SUCCESS after 2 steps/);
     assert.match(out, /trail:\s+\{"commits":2,/);
+    assert.match(out, /replay:\s+npx experience-mcp trail cast demo-/);
+    assert.doesNotMatch(out, /attach:|node dist/);
+    assert.match(out, /session:\s+demo-\d+ killed \(pass --keep/);
+    assert.ok(session);
+    assert.equal(await new TmuxCli({ socket: DEMO_SOCKET }).hasSession(session), false, "the demo's session is gone");
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("experience-mcp demo --keep leaves its session running and prints how to attach to it", async () => {
+  const t = tempHome();
+  try {
+    const { code, out, err, session } = await demo(t.home, ["--keep"]);
+    assert.equal(code, 0, `${out}\n${err}`);
     assert.match(out, new RegExp(`attach:\\s+tmux -L ${DEMO_SOCKET} attach -t demo-`));
-    assert.match(out, /replay:\s+experience-mcp trail cast demo-/);
+    assert.ok(session);
+    const tmux = new TmuxCli({ socket: DEMO_SOCKET });
+    assert.equal(await tmux.hasSession(session), true, "kept");
+    await tmux.killSession(session);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("experience-mcp demo stopped by SIGTERM mid-run still kills its session", async () => {
+  const t = tempHome();
+  try {
+    const tmux = new TmuxCli({ socket: DEMO_SOCKET });
+    let signalled = false;
+    let aliveAtSignal: Promise<boolean> | undefined;
+    const { code, out, session } = await demo(t.home, [], (o, child) => {
+      const name = /session:\s+(demo-\d+)/.exec(o)?.[1];
+      // After the first step the session exists and the run is not over: stop it there.
+      if (!signalled && name && /step 1:/.test(o)) {
+        signalled = true;
+        aliveAtSignal = tmux.hasSession(name);
+        child.kill("SIGTERM");
+      }
+    });
+    assert.ok(signalled && session, out);
+    assert.equal(await aliveAtSignal, true, "the session existed when the signal was sent");
+    assert.doesNotMatch(out, /verdict:/, "the run was cut short by the signal");
+    assert.equal(code, 143, out);
+    assert.equal(await tmux.hasSession(session), false, "the demo's session is gone");
   } finally {
     t.cleanup();
   }

@@ -1,3 +1,10 @@
+/**
+ * The experience store: tensors with versions, their rows (query, key → value) with strength, and
+ * recall over a version's rows (candidates from FTS5 postings, then exact scoring).
+ *
+ * One file: ExperienceStore's writes and its recall share the version scopes and the postings the
+ * writes maintain; tokenizing and export/import already live in tokenize.ts and interop.ts.
+ */
 import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
 import type { Db } from "../storage/db.js";

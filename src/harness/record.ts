@@ -4,6 +4,7 @@
  * Outputs are stored as the experts gave them, placeholders unfilled, like the rows they came from.
  */
 import type { Db } from "../storage/db.js";
+import type { Terminal } from "../tmux/terminal.js";
 
 export interface Example {
   tensor: string;
@@ -76,4 +77,24 @@ export function unsolvedRun(db: Db, session: string): UnsolvedRun | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Record what a run ended with: a verified run's examples (an unverified one's kept apart); an
+ * unsolved run that asked for a typed command waits for the agent's demonstration in its session.
+ * Returns how many examples were stored.
+ */
+export async function recordOutcome(
+  db: Db,
+  terminal: Terminal,
+  run: { runId: string; session: string; outcome: string; sessionEnded: boolean; examples: readonly Example[]; tensor: string; textInput: string | undefined; params: string[] },
+): Promise<number> {
+  const success = run.outcome === "verified";
+  const recorded = success || run.outcome === "unverified" ? recordRun(db, run.runId, run.examples, success) : 0;
+  if (success) clearUnsolved(db, run.session);
+  else if (run.textInput && !run.sessionEnded) {
+    const seq = await terminal.recordedSteps(run.session).catch(() => undefined);
+    if (seq !== undefined) recordUnsolved(db, run.session, { run_id: run.runId, tensor: run.tensor, input: run.textInput, params: run.params, seq });
+  }
+  return recorded;
 }

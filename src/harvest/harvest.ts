@@ -6,6 +6,10 @@
  *
  * Idempotent twice over: a file whose size and mtime were harvested before is not read again, and
  * each pair is keyed by its failed call's tool_use id, so a session that grew adds only its new pairs.
+ *
+ * One file: the transcript pass (find, score, parse, register, advance the cursor) and
+ * harvestSources, which runs it with the trail harvest under one report; parsing, pairing and
+ * triples already live in transcript.ts, pairs.ts and triples.ts.
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";

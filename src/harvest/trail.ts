@@ -9,6 +9,9 @@
  * Idempotent: `meta` keeps, per trail repository and session, the last seq harvested (and the
  * commit to read from next), so a session harvested twice adds nothing and a session that grew is
  * continued from where it stopped. A line still being typed (no Enter yet) waits for a later run.
+ *
+ * One file: one pass per session (group commits into steps, make triples, pair a failed line with
+ * the one that fixed it, advance the cursor) over one cursor state that every stage updates.
  */
 import { join, resolve } from "node:path";
 import type { Db } from "../storage/db.js";

@@ -7,6 +7,9 @@
  * The first diagnostic line (for a Python traceback: the exception line at the bottom) is the
  * `template` that the signature is hashed from; up to a few more diagnostic lines are kept in
  * `lines` for the similar match.
+ *
+ * One file: the masks and the noise filters are tuned together against the corpus (a mask changes
+ * what the filters see), and `npm run eval:fixes` measures them as one.
  */
 import { classifyError, WRAPPER } from "./classify.js";
 import type { Line } from "./line.js";

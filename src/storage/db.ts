@@ -1,3 +1,10 @@
+/**
+ * The database: opening it (creating the private data directory, the driver, redaction of every
+ * bound parameter), its schema migrations, and the damaged-database marker that doctor reads.
+ *
+ * One file: the migrations are one append-only list, and opening, migrating and marking a database
+ * damaged must agree on it.
+ */
 import type Database from "better-sqlite3";
 import { createRequire } from "node:module";
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";

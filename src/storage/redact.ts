@@ -13,6 +13,9 @@
  *   inside a tag, so redacting twice changes nothing more.
  * - Specific, prefixed tokens run before the generic context patterns, so `token=ghp_...` is
  *   counted once, as a GitHub token.
+ *
+ * One file: the patterns are one ordered list, checked together for linear time and idempotence
+ * (test/redact*.test.ts); split, the order that makes them correct would span files.
  */
 
 export interface SecretPattern {

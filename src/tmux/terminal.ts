@@ -6,6 +6,10 @@
  * Each live session has one control client (see control.ts). Keystrokes and captures go through
  * it as tmux commands, so a step costs no process spawn; the same stream records the session as
  * an asciicast file and wakes the waits.
+ *
+ * One file: the Terminal class; its sessions' control clients, trail and waits are one state its
+ * methods share. What stands alone (chunking, keys, shell marks, locks, the control client, the
+ * tmux CLI) is already its own file.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { EventEmitter } from "node:events";

@@ -9,6 +9,9 @@ import { log } from "../log.js";
 /**
  * Low-level git access for the trail repository: argv-only process calls with a controlled
  * environment, plus in-process loose-object writing for the per-keystroke hot path.
+ *
+ * One file: it is the trail's only door to git (process calls, and the object format: hashing,
+ * zlib, trees, refs), kept together so that no other file spawns git or writes its objects.
  */
 
 export const TRAIL_IDENTITY = { name: "experience-mcp", email: "experience-mcp@localhost" } as const;

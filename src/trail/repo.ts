@@ -42,6 +42,9 @@ import {
  * into one session. Within a process all commits to one repository go through one queue. When
  * the parent commit was made elsewhere its trees are read from loose objects, or with one
  * `git cat-file --batch` once `git gc` has packed them.
+ *
+ * One file: the commit path (the queue, the cached head, the tree writes and the swap of main)
+ * shares one per-repository state; git plumbing is git.ts, reads are read.ts.
  */
 
 export interface StepCommit {
