@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { useSqliteDriver } from "../storage/db.js";
 import { writeStderr } from "../log.js";
-import { installProcessGuards, isOutputGone } from "../shutdown.js";
+import { isOutputGone } from "../shutdown.js";
 import { hookCommand } from "./hook.js";
 
 /** Set by scripts/bundle.mjs to the better-sqlite3 version bundled; undefined unbundled. */
@@ -22,8 +22,10 @@ const ignore = (err: unknown) => {
   writeStderr(`[experience-mcp] hook: ignored an internal error: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 0;
 };
-// Signals keep their default action: a hook Claude Code gave up on ends at once.
-installProcessGuards({ signals: false });
+// No process guards here: signals keep their default action (a hook Claude Code gave up on ends at
+// once), the answer is written to fd 1 directly (never through the stdout stream, whose creation
+// alone loads net and the stream modules: ~5 ms), and writeStderr watches stderr itself when an
+// error has to be told.
 process.on("uncaughtException", ignore);
 process.on("unhandledRejection", ignore);
 
