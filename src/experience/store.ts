@@ -58,6 +58,10 @@ export interface RecallOptions {
   repo?: string;
   /** "repo": only rows learned in `repo`; "global" (default): every row, `repo`'s first on ties. */
   scope?: "global" | "repo";
+  /** Tensors left out when no `tensor` is named (recall leaves harness modules' own tensors out by default). */
+  exclude?: ReadonlySet<string>;
+  /** Rows scoring below this are not returned (default 0: every row that shares a token). */
+  minScore?: number;
 }
 
 export interface VersionInfo {
@@ -240,7 +244,7 @@ export class ExperienceStore {
       if (v === undefined) return [];
       active = [{ name: options.tensor, active_version: v }];
     } else {
-      active = this.st.activeTensors.all();
+      active = this.st.activeTensors.all().filter((t) => !options.exclude?.has(t.name));
     }
     if (active.length === 0) return [];
     const prefixes = active.map((t) => scopePrefix(t.name, t.active_version));
@@ -278,7 +282,7 @@ export class ExperienceStore {
       if (tokens === undefined) continue;
       const rowTokens = tokens ? tokens.split(" ") : [];
       const { score, shared } = jaccard(q, rowTokens);
-      if (score > 0) scored.push({ id, score, shared, rowTokens: rowTokens.length });
+      if (score > 0 && score >= (options.minScore ?? 0)) scored.push({ id, score, shared, rowTokens: rowTokens.length });
     }
     scored.sort((a, b) => b.score - a.score || a.id - b.id);
 
