@@ -22,6 +22,8 @@ export const FLOORS = [
   // The LLM client and experts sit on the floor below: train/ must not reach into harness/.
   ["harness", "train", "hooks"],
   ["harvest"],
+  // Seeing and correcting what is stored (list/show/forget/edit): reads every store below.
+  ["inspect"],
   ["services"],
   ["tools", "doctor"],
   ["server", "transport", "demo"],

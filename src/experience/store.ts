@@ -19,6 +19,19 @@ export interface ExperienceRow {
   failures: number;
   created_at: number;
   updated_at: number;
+  /** The repository the row was learned in ("" when unknown); absent where a caller built the row. */
+  repo?: string;
+}
+
+/** Which rows `listRows` returns: those of active versions, newest first. */
+export interface RowFilter {
+  tensor?: string;
+  repo?: string;
+  /** Only rows written (or reinforced) at or after this time, in ms. */
+  since?: number;
+  minStrength?: number;
+  limit?: number;
+  offset?: number;
 }
 
 export interface NewRow {
@@ -91,7 +104,7 @@ export const MAX_CANDIDATES = 300;
 /** Query tokens beyond this many (distinct) are ignored. */
 export const MAX_QUERY_TOKENS = 64;
 
-type RawRow = Omit<ExperienceRow, "tags"> & { tags: string; scope: string };
+type RawRow = Omit<ExperienceRow, "tags"> & { tags: string; scope: string; hash?: string };
 
 function rowHash(query: string, key: string, value: string): string {
   // Length-prefixed so ("a b", "c") and ("a", "b c") differ.
@@ -108,7 +121,7 @@ export function scopePrefix(tensor: string, version: number): string {
 }
 
 function toRow(r: RawRow): ExperienceRow {
-  const { scope: _scope, tags, ...rest } = r;
+  const { scope: _scope, hash: _hash, tags, ...rest } = r;
   return { ...rest, tags: JSON.parse(tags) as string[] };
 }
 
@@ -355,6 +368,27 @@ export class ExperienceStore {
     const v = version ?? this.activeVersion(tensor);
     if (v === undefined) return [];
     const raw = this.db.prepare("SELECT * FROM rows WHERE tensor = ? AND version = ? ORDER BY id").all(tensor, v) as RawRow[];
+    return raw.map(toRow);
+  }
+
+  /** One row by id, whatever its version; undefined when there is none. */
+  row(id: number): ExperienceRow | undefined {
+    const r = this.st.full.get(id);
+    return r ? toRow(r) : undefined;
+  }
+
+  /** Rows of the active versions that pass `filter`, newest first (for people and tools that browse). */
+  listRows(filter: RowFilter = {}): ExperienceRow[] {
+    const where = ["r.version = t.active_version"];
+    const params: Array<string | number> = [];
+    if (filter.tensor !== undefined) (where.push("r.tensor = ?"), params.push(filter.tensor));
+    if (filter.repo !== undefined) (where.push("r.repo = ?"), params.push(filter.repo));
+    if (filter.since !== undefined) (where.push("r.updated_at >= ?"), params.push(filter.since));
+    if (filter.minStrength !== undefined) (where.push("r.strength >= ?"), params.push(filter.minStrength));
+    params.push(filter.limit ?? -1, filter.offset ?? 0);
+    const raw = this.db
+      .prepare(`SELECT r.* FROM rows r JOIN tensors t ON t.name = r.tensor WHERE ${where.join(" AND ")} ORDER BY r.updated_at DESC, r.id DESC LIMIT ? OFFSET ?`)
+      .all(...params) as RawRow[];
     return raw.map(toRow);
   }
 
