@@ -25,6 +25,8 @@ export const FLOORS = [
   // Seeing and correcting what is stored (list/show/forget/edit): reads every store below.
   ["inspect"],
   ["services"],
+  // What is stored, as MCP resources (templates, paged list, subscriptions); tools link to them.
+  ["resources"],
   ["tools", "doctor"],
   ["server", "transport", "demo"],
   ["cli"],
