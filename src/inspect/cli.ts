@@ -60,8 +60,8 @@ const FIX_COLUMNS: Column<FixSummary>[] = [
   { title: "SIGNATURE", width: 16, cell: (f) => f.signature },
   { title: "STRENGTH", width: 8, cell: (f) => f.strength.toFixed(2), right: true },
   { title: "OK/FAIL", width: 7, cell: (f) => `${f.successes}/${f.failures}`, right: true },
-  { title: "TYPE", width: 14, cell: (f) => f.error_type },
-  { title: "FIX", width: 48, cell: (f) => f.fix },
+  { title: "TYPE", width: 20, cell: (f) => f.error_type },
+  { title: "FIX", width: 44, cell: (f) => f.fix },
   { title: "UPDATED", width: 16, cell: (f) => when(f.updated_at) },
 ];
 
