@@ -71,6 +71,9 @@ test("resources over stdio: templates, paged list, read, not found (issue 13)", 
     assert.deepEqual(request.gates, { min_accuracy: 0.5 });
     await assert.rejects(client.readResource({ uri: "experience://fix/0000000000000000" }), (err: Error & { code?: number }) => err.code === -32002 && /no fix 0000000000000000/.test(err.message));
 
+    await assert.rejects(client.readResource({ uri: "experience://tensor/%E0%A4%A" }), (err: Error & { code?: number }) => err.code === -32002);
+    await assert.rejects(client.readResource({ uri: "experience://session/no-such-session" }), (err: Error & { code?: number }) => err.code === -32002);
+
     // A tool result links to what it touched.
     const registered = (await client.callTool({ name: "register_fix", arguments: { error: "fatal: not a git repository (or any of the parent directories): .git", fix: "git init" } })) as CallToolResult;
     const link = registered.content.find((c) => c.type === "resource_link");

@@ -65,7 +65,8 @@ function json(uri: URL, value: unknown): ReadResourceResult {
 }
 
 function notFound(what: string): never {
-  throw new McpError(NOT_FOUND, `no ${what}: resources/list shows what there is`);
+  // Not an McpError: its message would carry "MCP error -32002:", which the client adds again.
+  throw Object.assign(new Error(`no ${what}: resources/list shows what there is`), { code: NOT_FOUND });
 }
 
 function firstLine(text: string, max = 80): string {
@@ -93,8 +94,14 @@ export class Resources {
         new ResourceTemplate(RESOURCE_TEMPLATES[kind], { list: undefined }),
         { description: DESCRIPTIONS[kind], mimeType: kind === "cast" ? "application/x-asciicast" : JSON_TYPE },
         (uri, variables) => {
-          const raw = variables[Object.keys(variables)[0]!];
-          return handler(uri, decodeURIComponent(String(Array.isArray(raw) ? raw[0] : raw)));
+          const raw = String([variables[Object.keys(variables)[0]!]].flat()[0]);
+          let name: string;
+          try {
+            name = decodeURIComponent(raw);
+          } catch {
+            return notFound(`${kind} named ${JSON.stringify(raw.slice(0, 80))} (a bad percent-encoding)`);
+          }
+          return handler(uri, name);
         },
       );
     read("fix", (uri, signature) => this.readFix(uri, signature));
