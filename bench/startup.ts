@@ -46,4 +46,11 @@ for (const [name, cli, command] of [
 ] as const) {
   emit(await measure(name, 20, () => startOnce(cli), { unit: "ms", warmup: 2, extra: { command, node_startup_p50: bare.p50 } }));
 }
+// Another build of the launcher (e.g. the commit before a change, built elsewhere), measured in
+// this same run so that the two figures compare: STARTUP_BASELINE=/path/to/dist/cjs/cli.js.
+const baseline = process.env.STARTUP_BASELINE;
+if (baseline) {
+  emit(await measure("server_start_to_initialize.baseline", 20, () => startOnce(baseline), { unit: "ms", warmup: 2, extra: { command: `node ${baseline}`, node_startup_p50: bare.p50 } }));
+  emit(await measure("server_start_to_initialize.cjs", 20, () => startOnce(CJS), { unit: "ms", warmup: 2, extra: { command: "node dist/cjs/cli.js (again, after the baseline)", node_startup_p50: bare.p50 } }));
+}
 rmSync(home, { recursive: true, force: true });

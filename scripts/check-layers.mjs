@@ -22,7 +22,11 @@ export const FLOORS = [
   // The LLM client and experts sit on the floor below: train/ must not reach into harness/.
   ["harness", "train", "hooks"],
   ["harvest"],
+  // Seeing and correcting what is stored (list/show/forget/edit): reads every store below.
+  ["inspect"],
   ["services"],
+  // What is stored, as MCP resources (templates, paged list, subscriptions); tools link to them.
+  ["resources"],
   ["tools", "doctor"],
   ["server", "transport", "demo"],
   ["cli"],

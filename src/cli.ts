@@ -17,6 +17,10 @@ usage:
   experience-mcp export --tensor-dir DIR --tensor NAME [--home DIR]
   experience-mcp import --tensor-dir DIR --tensor NAME [--home DIR]
   experience-mcp stats [--home DIR]
+  experience-mcp list fixes|tensors|rows|sessions|requests [--tensor NAME] [--repo DIR|.] [--since 7d] [--min-strength X] [--limit N] [--json]
+  experience-mcp show SIGNATURE|ROW_ID|REQUEST_ID|SESSION|TENSOR [--json]   one stored thing in full
+  experience-mcp forget SIGNATURE|ROW_ID        delete a fix or an experience row
+  experience-mcp edit SIGNATURE --fix TEXT | ROW_ID --value TEXT   correct a fix or a row
   experience-mcp trail cast|validate SESSION [--home DIR]
   experience-mcp train-worker [--once | --watch] [--poll-s N] [--home DIR]   run queued train_model requests
   experience-mcp rollback TENSOR [--home DIR]   make the tensor's previous version active again
@@ -129,6 +133,10 @@ const COMMANDS: Record<string, Command> = {
   "install-hooks": async (argv) => (await import("./hooks/install.js")).installHooksCommand(argv),
   "uninstall-hooks": async (argv) => (await import("./hooks/install.js")).uninstallHooksCommand(argv),
   harvest: async (argv) => (await import("./harvest/cli.js")).harvestCommand(argv),
+  list: async (argv) => (await import("./inspect/cli.js")).inspectCommand("list", argv),
+  show: async (argv) => (await import("./inspect/cli.js")).inspectCommand("show", argv),
+  forget: async (argv) => (await import("./inspect/cli.js")).inspectCommand("forget", argv),
+  edit: async (argv) => (await import("./inspect/cli.js")).inspectCommand("edit", argv),
   // Loaded when used: serving never needs it.
   demo: async (argv) => (await import("./demo.js")).demoCommand(argv),
   doctor: async (argv) => (await import("./doctor.js")).doctorCommand(argv),

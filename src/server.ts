@@ -3,6 +3,7 @@ import { SetLevelRequestSchema, type LoggingLevel } from "@modelcontextprotocol/
 import type { Config } from "./config.js";
 import { MAX_ARGUMENT_ELEMENTS } from "./limits.js";
 import { addLogSink, type Level } from "./log.js";
+import { Resources } from "./resources/resources.js";
 import { Services } from "./services.js";
 import { ALL_TOOLS } from "./tools/index.js";
 import { registerTool, type AnyTool } from "./tools/tool.js";
@@ -36,6 +37,8 @@ export function createServer(config: Config): ExperienceServer {
   const services = new Services(config);
   const tools = selectTools(config);
   for (const tool of tools) registerTool(server, tool, config, services);
+  const resources = new Resources(server, services);
+  resources.register();
   const removeSink = forwardLogs(server);
   return {
     server,
@@ -43,6 +46,7 @@ export function createServer(config: Config): ExperienceServer {
     tools,
     async close() {
       removeSink();
+      resources.close();
       await server.close();
       await services.close();
     },

@@ -16,6 +16,7 @@ export class Services {
   private registryHandle?: FixRegistry;
   private terminalHandle?: Terminal;
   private repoId?: string;
+  private readonly touchListeners = new Set<(uri: string) => void>();
 
   constructor(readonly config: Config) {}
 
@@ -50,6 +51,16 @@ export class Services {
   get terminal(): Terminal {
     this.terminalHandle ??= new Terminal({ home: this.config.home, socket: this.config.tmuxSocket, tmuxBin: this.config.tmuxBin });
     return this.terminalHandle;
+  }
+
+  /** Call `listener` with the URI of each resource a tool touched (the MCP resources watch their subscriptions). */
+  onTouched(listener: (uri: string) => void): () => void {
+    this.touchListeners.add(listener);
+    return () => this.touchListeners.delete(listener);
+  }
+
+  touched(uri: string): void {
+    for (const l of this.touchListeners) l(uri);
   }
 
   /** Closes the database now; the promise settles once the tmux control clients have exited. */

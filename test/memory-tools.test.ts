@@ -81,6 +81,34 @@ test("remember → recall → forget through MCP", async () => {
   }
 });
 
+test("recall leaves harness modules' own tensors and weak matches out unless asked (issue 13)", async () => {
+  const c = await connect({ toolsets: ["memory"] });
+  try {
+    const user = await c.ok<{ id: number }>("remember", { key: "deploy the docs", value: "mkdocs gh-deploy --force" });
+    // What the coder module keeps for itself: key names and command templates.
+    const internal = await c.ok<{ id: number }>("remember", { tensor: "coder/decision", key: "state: the docs prompt", value: "ctrl:press Enter" });
+    // Shares one word with a long row: a score far below the floor.
+    const weak = await c.ok<{ id: number }>("remember", {
+      key: "the staging cluster rotates its certificates every night at two with a cron job on the bastion host behind our office firewall",
+      value: "see the runbook",
+    });
+    type Hits = { results: Array<{ kind: string; id?: number; tensor?: string; score: number }> };
+    const ids = (r: Hits) => r.results.filter((h) => h.kind === "experience").map((h) => h.id);
+    const byDefault = await c.ok<Hits>("recall", { query: "deploy the docs", kinds: ["experience"] });
+    assert.deepEqual(ids(byDefault), [user.id]);
+    const withModules = await c.ok<Hits>("recall", { query: "deploy the docs", kinds: ["experience"], include_modules: true });
+    assert.deepEqual(ids(withModules).sort(), [user.id, internal.id].sort());
+    const named = await c.ok<Hits>("recall", { query: "deploy the docs", tensor: "coder/decision" });
+    assert.deepEqual(ids(named), [internal.id]);
+    const everything = await c.ok<Hits>("recall", { query: "deploy the docs", kinds: ["experience"], min_score: 0 });
+    assert.ok(ids(everything).includes(weak.id), "min_score 0 keeps the row sharing only 'the'");
+    const weakHit = everything.results.find((h) => h.id === weak.id)!;
+    assert.ok(weakHit.score < 0.05, `the weak row scores ${weakHit.score}`);
+  } finally {
+    await c.close();
+  }
+});
+
 test("recall returns registered fixes next to experience rows", async () => {
   const c = await connect();
   try {

@@ -26,6 +26,19 @@ export interface ExperienceRow {
   failures: number;
   created_at: number;
   updated_at: number;
+  /** The repository the row was learned in ("" when unknown); absent where a caller built the row. */
+  repo?: string;
+}
+
+/** Which rows `listRows` returns: those of active versions, newest first. */
+export interface RowFilter {
+  tensor?: string;
+  repo?: string;
+  /** Only rows written (or reinforced) at or after this time, in ms. */
+  since?: number;
+  minStrength?: number;
+  limit?: number;
+  offset?: number;
 }
 
 export interface NewRow {
@@ -65,6 +78,10 @@ export interface RecallOptions {
   repo?: string;
   /** "repo": only rows learned in `repo`; "global" (default): every row, `repo`'s first on ties. */
   scope?: "global" | "repo";
+  /** Tensors left out when no `tensor` is named (recall leaves harness modules' own tensors out by default). */
+  exclude?: ReadonlySet<string>;
+  /** Rows scoring below this are not returned (default 0: every row that shares a token). */
+  minScore?: number;
 }
 
 export interface VersionInfo {
@@ -94,7 +111,7 @@ export const MAX_CANDIDATES = 300;
 /** Query tokens beyond this many (distinct) are ignored. */
 export const MAX_QUERY_TOKENS = 64;
 
-type RawRow = Omit<ExperienceRow, "tags"> & { tags: string; scope: string };
+type RawRow = Omit<ExperienceRow, "tags"> & { tags: string; scope: string; hash?: string };
 
 function rowHash(query: string, key: string, value: string): string {
   // Length-prefixed so ("a b", "c") and ("a", "b c") differ.
@@ -111,7 +128,7 @@ export function scopePrefix(tensor: string, version: number): string {
 }
 
 function toRow(r: RawRow): ExperienceRow {
-  const { scope: _scope, tags, ...rest } = r;
+  const { scope: _scope, hash: _hash, tags, ...rest } = r;
   return { ...rest, tags: JSON.parse(tags) as string[] };
 }
 
@@ -247,7 +264,7 @@ export class ExperienceStore {
       if (v === undefined) return [];
       active = [{ name: options.tensor, active_version: v }];
     } else {
-      active = this.st.activeTensors.all();
+      active = this.st.activeTensors.all().filter((t) => !options.exclude?.has(t.name));
     }
     if (active.length === 0) return [];
     const prefixes = active.map((t) => scopePrefix(t.name, t.active_version));
@@ -285,7 +302,7 @@ export class ExperienceStore {
       if (tokens === undefined) continue;
       const rowTokens = tokens ? tokens.split(" ") : [];
       const { score, shared } = jaccard(q, rowTokens);
-      if (score > 0) scored.push({ id, score, shared, rowTokens: rowTokens.length });
+      if (score > 0 && score >= (options.minScore ?? 0)) scored.push({ id, score, shared, rowTokens: rowTokens.length });
     }
     scored.sort((a, b) => b.score - a.score || a.id - b.id);
 
@@ -358,6 +375,27 @@ export class ExperienceStore {
     const v = version ?? this.activeVersion(tensor);
     if (v === undefined) return [];
     const raw = this.db.prepare("SELECT * FROM rows WHERE tensor = ? AND version = ? ORDER BY id").all(tensor, v) as RawRow[];
+    return raw.map(toRow);
+  }
+
+  /** One row by id, whatever its version; undefined when there is none. */
+  row(id: number): ExperienceRow | undefined {
+    const r = this.st.full.get(id);
+    return r ? toRow(r) : undefined;
+  }
+
+  /** Rows of the active versions that pass `filter`, newest first (for people and tools that browse). */
+  listRows(filter: RowFilter = {}): ExperienceRow[] {
+    const where = ["r.version = t.active_version"];
+    const params: Array<string | number> = [];
+    if (filter.tensor !== undefined) (where.push("r.tensor = ?"), params.push(filter.tensor));
+    if (filter.repo !== undefined) (where.push("r.repo = ?"), params.push(filter.repo));
+    if (filter.since !== undefined) (where.push("r.updated_at >= ?"), params.push(filter.since));
+    if (filter.minStrength !== undefined) (where.push("r.strength >= ?"), params.push(filter.minStrength));
+    params.push(filter.limit ?? -1, filter.offset ?? 0);
+    const raw = this.db
+      .prepare(`SELECT r.* FROM rows r JOIN tensors t ON t.name = r.tensor WHERE ${where.join(" AND ")} ORDER BY r.updated_at DESC, r.id DESC LIMIT ? OFFSET ?`)
+      .all(...params) as RawRow[];
     return raw.map(toRow);
   }
 

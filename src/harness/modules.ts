@@ -12,7 +12,7 @@
  *
  * The built-in `coder` is defined below; others are read from `$EXPERIENCE_MCP_HOME/modules/<name>.{json,yaml,yml}`.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -148,4 +148,32 @@ export function seedModule(store: ExperienceStore, module: HarnessModule): { dec
   const seed = (tensor: string, rows: HarnessModule["seed"]["decision"]) =>
     rows.length > 0 && store.activeVersion(tensor) === undefined ? store.rememberMany(tensor, rows) : 0;
   return { decision: seed(module.decision_tensor, module.seed.decision), command: seed(module.command_tensor, module.seed.command) };
+}
+
+/**
+ * The tensors harness modules keep for themselves (the built-in coder's and those named by module
+ * files in `<home>/modules`): their rows are a module's working memory (key names, command
+ * templates), not something a user or agent stored, so `recall` leaves them out unless asked.
+ * A module file that cannot be loaded names no tensors here; run_harness reports its fault.
+ */
+export function moduleTensors(home: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of BUILT_IN.values()) names.add(m.decision_tensor).add(m.command_tensor);
+  let files: string[] = [];
+  try {
+    files = readdirSync(join(home, "modules"));
+  } catch {
+    return names; // no modules folder: the built-ins only
+  }
+  for (const file of files) {
+    const name = /^(.+)\.(?:json|ya?ml)$/.exec(file)?.[1];
+    if (!name || !NAME_PATTERN.test(name)) continue;
+    try {
+      const m = loadModule(home, name);
+      names.add(m.decision_tensor).add(m.command_tensor);
+    } catch {
+      // not loadable: see the comment above
+    }
+  }
+  return names;
 }

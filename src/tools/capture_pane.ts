@@ -60,6 +60,6 @@ export const capturePane = defineTool({
     const r = await terminal.capture(args.session, { lines: args.lines, maxChars: args.max_chars ?? config.limits.maxResultChars });
     const structured = wait ? { ...r, wait } : r;
     const note = wait && !wait.met ? `[gave up waiting for ${wait.for} after ${wait.waited_ms} ms]\n` : "";
-    return { structured, text: note + r.text };
+    return { structured, links: [{ kind: "session", name: args.session }], text: note + r.text };
   },
 });

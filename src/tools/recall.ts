@@ -2,6 +2,7 @@ import { z } from "zod";
 import { boundedText } from "./bounded.js";
 import { tensorNameSchema } from "../names.js";
 import { describeConfidence } from "../registry/describe.js";
+import { moduleTensors } from "../harness/modules.js";
 import { TUNING } from "../registry/score.js";
 import { defineTool } from "./tool.js";
 
@@ -43,6 +44,12 @@ const fixResult = z.object({
 
 type Result = z.infer<typeof experienceResult> | z.infer<typeof fixResult>;
 
+/**
+ * Experience rows scoring below this are noise: one common word shared with a long row. A screen
+ * pasted as the query shares few of its many tokens with any row, so the floor stays low.
+ */
+export const MIN_EXPERIENCE_SCORE = 0.05;
+
 const TRUNCATION = "…[truncated]";
 
 function cut(text: string, budget: number): string {
@@ -70,7 +77,19 @@ export const recall = defineTool({
   kind: "read",
   inputSchema: {
     query: boundedText("query").min(1).describe("The situation: keywords, a task, a screen, or an error output"),
-    tensor: tensorNameSchema.optional().describe("Search only this tensor (default: every tensor's active version)"),
+    tensor: tensorNameSchema
+      .optional()
+      .describe("Search only this tensor, a harness module's included (default: the active version of every tensor but the modules' own)"),
+    include_modules: z
+      .boolean()
+      .default(false)
+      .describe("Also search the tensors harness modules keep for themselves (e.g. coder/decision, coder/command), left out by default"),
+    min_score: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(MIN_EXPERIENCE_SCORE)
+      .describe("Leave out experience rows scoring below this (0 keeps every row that shares a word)"),
     k: z.number().int().min(1).max(50).default(5).describe("How many results of each kind, 1-50"),
     kinds: z
       .array(z.enum(["experience", "fix"]))
@@ -121,7 +140,15 @@ export const recall = defineTool({
       }
     }
     if (args.kinds.includes("experience")) {
-      for (const h of services.store.recall(args.query, { tensor: args.tensor, k: args.k, explain: args.explain, repo, scope: args.scope })) {
+      for (const h of services.store.recall(args.query, {
+        tensor: args.tensor,
+        k: args.k,
+        explain: args.explain,
+        repo,
+        scope: args.scope,
+        exclude: args.tensor || args.include_modules ? undefined : moduleTensors(config.home),
+        minScore: args.min_score,
+      })) {
         results.push({ kind: "experience", ...h });
       }
     }

@@ -58,6 +58,7 @@ export const registerFix = defineTool({
     });
     return {
       structured: result,
+      links: [{ kind: "fix", name: result.signature }],
       text:
         result.status === "sibling"
           ? `Registered fix ${result.signature} (${result.error_type}) next to ${result.sibling_of}, the fix of a look-alike error: what differs between the two errors decides which is recalled. ${result.template}`

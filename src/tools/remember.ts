@@ -28,6 +28,7 @@ export const remember = defineTool({
     const result = services.store.remember(args.tensor, { query: args.query, key: args.key, value: args.value, tags: args.tags, repo: services.repo });
     return {
       structured: result,
+      links: [{ kind: "tensor", name: result.tensor }],
       text: `${result.created ? "Stored" : "Reinforced"} row ${result.id} in tensor ${result.tensor}.`,
     };
   },

@@ -27,6 +27,6 @@ export const sendKeys = defineTool({
   },
   async handle(args, { services }) {
     const r = await services.terminal.sendKeys(args.session, args.keys);
-    return { structured: r, text: `Pressed ${args.keys.join(" ")} (${r.commits.length} commits).\n${r.screen_tail}` };
+    return { structured: r, links: [{ kind: "session", name: args.session }], text: `Pressed ${args.keys.join(" ")} (${r.commits.length} commits).\n${r.screen_tail}` };
   },
 });

@@ -45,6 +45,7 @@ export const sendText = defineTool({
     });
     return {
       structured: r,
+      links: [{ kind: "session", name: args.session }],
       text: `Typed ${r.chunks.length} chunk${r.chunks.length === 1 ? "" : "s"}${args.enter ? " + Enter" : ""} (${r.commits.length} commits).\n${r.screen_tail}`,
     };
   },

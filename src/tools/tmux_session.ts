@@ -48,7 +48,7 @@ export const tmuxSession = defineTool({
         if (!args.session) throw new UserError("action=create needs session: a name of 1-64 characters from A-Z a-z 0-9 _ -");
         const r = await terminal.createSession({ session: args.session, cwd: args.cwd, width: args.width, height: args.height });
         const structured = { ...r, attach: attach(r.session) };
-        return { structured, text: `Created session ${r.session} in ${r.cwd}; keystrokes are committed to ${r.trail}. Watch it: ${structured.attach}` };
+        return { structured, links: [{ kind: "session", name: r.session }], text: `Created session ${r.session} in ${r.cwd}; keystrokes are committed to ${r.trail}. Watch it: ${structured.attach}` };
       }
       case "list": {
         const sessions = (await terminal.listSessions()).map((s) => ({ ...s, attach: attach(s.session) }));

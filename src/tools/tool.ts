@@ -14,6 +14,7 @@ import { log } from "../log.js";
 import { FixInputError, FixNotFoundError } from "../registry/registry.js";
 import type { Services } from "../services.js";
 import { TerminalError } from "../tmux/errors.js";
+import { resourceUri, type ResourceLink } from "../resources/uris.js";
 
 /**
  * What a tool does to the world. The MCP annotations are derived from this one field so they
@@ -70,6 +71,8 @@ export interface ToolResult<O> {
   structured: O;
   /** Short human rendering; defaults to the JSON of `structured`. */
   text?: string;
+  /** Resources the call touched: the result links to them, and their subscribers hear of it. */
+  links?: readonly ResourceLink[];
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape> {
@@ -117,7 +120,9 @@ export function registerTool(server: McpServer, tool: AnyTool, config: Config, s
         const result = await tool.handle(args, { config, services, extra });
         const text = result.text ?? JSON.stringify(result.structured, null, 2);
         log("debug", `${tool.name}: ok in ${took()}`);
-        return { content: [{ type: "text", text }], structuredContent: result.structured as Record<string, unknown> };
+        const links = (result.links ?? []).map((l) => ({ type: "resource_link" as const, uri: resourceUri(l.kind, l.name), name: `${l.kind} ${l.name}` }));
+        for (const l of links) services.touched(l.uri);
+        return { content: [{ type: "text", text }, ...links], structuredContent: result.structured as Record<string, unknown> };
       } catch (err) {
         return errorResult(excerptInputs(failureMessage(tool, err, config, services, took), args));
       }

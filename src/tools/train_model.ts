@@ -111,6 +111,7 @@ export const trainModel = defineTool({
     const first = queued[0]!;
     const lines = queued.map((q) => `${q.status === "duplicate" ? "Already queued or running" : "Queued"}: request ${q.request_id} for ${q.tensor} (position ${q.position})`);
     return {
+      links: queued.map((q) => ({ kind: "request" as const, name: q.request_id })),
       structured: { ...first, worker, ...(args.module !== undefined ? { requests: queued } : {}) },
       text: `${lines.join("\n")}; worker ${worker}. Check it with training_status {"request_id":"${first.request_id}"}.`,
     };

@@ -103,6 +103,13 @@ export function latestRequest(db: Db): TrainRequest | undefined {
   return db.prepare("SELECT * FROM train_requests ORDER BY created_at DESC, rowid DESC LIMIT 1").get() as TrainRequest | undefined;
 }
 
+/** Requests, newest first, optionally of one tensor and created at or after `since` (ms). */
+export function listRequests(db: Db, filter: { tensor?: string; since?: number; limit?: number; offset?: number } = {}): TrainRequest[] {
+  return db
+    .prepare("SELECT * FROM train_requests WHERE (@tensor IS NULL OR tensor = @tensor) AND created_at >= @since ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset")
+    .all({ tensor: filter.tensor ?? null, since: filter.since ?? 0, limit: filter.limit ?? -1, offset: filter.offset ?? 0 }) as TrainRequest[];
+}
+
 /** What `reclaimStale` did: requests put back in the queue, and requests given up on. */
 export interface Reclaimed {
   requeued: Array<{ id: string; tensor: string; version: number | null }>;
