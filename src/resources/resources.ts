@@ -4,6 +4,8 @@
  * with a cursor; `resources/subscribe` on a session (or its recording) sends
  * `notifications/resources/updated` when it gets new steps (or output), whoever made them.
  * The read code is imported when first used, so registering costs the server's start-up nothing.
+ * One file: listing, reading and subscribing share the page cursor, the URI parsing and the
+ * subscription set, and the SDK wants them registered on the server together.
  */
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import {
