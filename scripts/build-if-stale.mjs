@@ -2,7 +2,7 @@
 // `npm start` runs this first: it rebuilds only when a source is newer than the last build, so a
 // start costs ~0.1 s instead of a full build (~6 s) every time.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,7 +23,7 @@ const built = existsSync(STAMP) && existsSync(join(ROOT, "dist", "cjs", "cli.js"
 const changed = Math.max(...INPUTS.map((p) => newest(join(ROOT, p))));
 if (changed > built) {
   process.stderr.write("experience-mcp: sources changed since the last build; building…\n");
+  // The build writes the stamp (scripts/bundle.mjs), so `npm install`'s build counts too.
   const r = spawnSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: ["ignore", 2, 2] });
   if (r.status !== 0) process.exit(r.status ?? 1);
-  writeFileSync(STAMP, `${new Date().toISOString()}\n`);
 }

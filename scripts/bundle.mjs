@@ -266,3 +266,6 @@ try {
 } finally {
   rmSync(hookHome, { recursive: true, force: true });
 }
+
+// When this build finished: `npm start` (scripts/build-if-stale.mjs) rebuilds only for newer sources.
+writeFileSync(join(dist, ".build-stamp"), `${new Date().toISOString()}\n`);
