@@ -11,7 +11,7 @@
 // reported whole. Methods, same data, same run: the registry; sha256 of the raw text; token Jaccard
 // over the raw text, plain (always answers) and with a threshold tuned like the registry's.
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,15 +20,9 @@ import { tokenSet } from "../src/experience/tokenize.js";
 import { FixRegistry } from "../src/registry/registry.js";
 import { TUNING, tuningState } from "../src/registry/score.js";
 import { emit } from "./lib.js";
+import { loadCorpus, type CorpusExample } from "../test/error-corpus.js";
 
-interface Example {
-  class: string;
-  instance: number;
-  tool: string;
-  output: string;
-  fix: string;
-  near_miss_of: string | null;
-}
+type Example = CorpusExample;
 
 /** The tool families `--tune` may look at; every other family of the corpus is held out. */
 export const TUNING_FAMILIES = ["tsc", "node", "git", "sqlite"];
@@ -231,12 +225,7 @@ function bestThreshold(ts: readonly Trial[], firstFix: Map<string, string>): num
   return best;
 }
 
-function load(file: string): Example[] {
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Example);
-}
+const load = (file: string): Example[] => loadCorpus(file);
 
 function tune(examples: Example[], firstFix: Map<string, string>): void {
   const inTuning = (e: Example) => TUNING_FAMILIES.includes(e.tool);

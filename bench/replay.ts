@@ -10,22 +10,16 @@
 // install-hooks writes (`node --no-regexp-tier-up dist/cjs/cli.js hook`) with the event on stdin
 // (wall time from spawn to exit).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadCorpus, type CorpusExample } from "../test/error-corpus.js";
 import { emit, percentile } from "./lib.js";
 import { HOOK_NODE_FLAGS } from "../src/hooks/install.js";
 import { bashFailure, bashSuccess } from "../test/hook-events.js";
 
-interface Example {
-  class: string;
-  instance: number;
-  command: string;
-  output: string;
-  exit_code: number;
-  fix: string;
-}
+type Example = CorpusExample;
 
 const CLI = fileURLToPath(new URL("../../dist/cjs/cli.js", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -85,10 +79,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const examples = readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Example);
+  const examples = loadCorpus(file);
   const classes = [...new Set(examples.map((e) => e.class))];
   const of = (cls: string, i: number) => examples.find((e) => e.class === cls && e.instance === i);
 

@@ -2,7 +2,6 @@
 // outputs (eval/errors/corpus.jsonl, made by scripts/gen-error-corpus.mjs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { openDatabase, type Db } from "../src/storage/db.js";
 import { exactLookup, FixRegistry, type FixMatch } from "../src/registry/registry.js";
 import { adapt, TUNING, tuningState } from "../src/registry/score.js";
@@ -10,19 +9,11 @@ import { shapeOf, traitsOf } from "../src/registry/traits.js";
 import { features, normalizeError } from "../src/registry/normalize.js";
 import { describeFix, HookHandler } from "../src/hooks/hook.js";
 import { tempHome } from "./temp.js";
+import { loadCorpus, type CorpusExample } from "./error-corpus.js";
 
-interface Example {
-  class: string;
-  instance: number;
-  tool: string;
-  output: string;
-  fix: string;
-}
+type Example = CorpusExample;
 
-const CORPUS = readFileSync(new URL("../../eval/errors/corpus.jsonl", import.meta.url), "utf8")
-  .split("\n")
-  .filter((l) => l.trim())
-  .map((l) => JSON.parse(l) as Example);
+const CORPUS = loadCorpus();
 
 function example(cls: string, instance: number): Example {
   const e = CORPUS.find((x) => x.class === cls && x.instance === instance);
