@@ -247,6 +247,20 @@ test("team sync through a real PostgreSQL hub", { skip: pgBinDir() ? false : "Po
     dbA.close();
   });
 
+  await t.test("another team or hub: the cursor starts over and own ops are sent again, harmlessly", async () => {
+    const dbA = openDatabase(homes.a);
+    const own = dbA.prepare("SELECT count(*) FROM sync_ops WHERE pushed = 1").pluck().get() as number;
+    // alice syncs this data directory with beta too (a member of both): beta gets A's ops, alpha nothing twice.
+    await admin(cluster, "GRANT experience_mcp_team_beta TO alice");
+    const beta = await syncOnce(dbA, hubA.EXPERIENCE_MCP_HUB, "beta");
+    assert.equal(beta.pushedNew, own);
+    assert.ok(new FixRegistry(dbA).lookup("Error: ENOSPC: no space left on device")[0], "A pulled beta's fix");
+    const back = await syncOnce(dbA, hubA.EXPERIENCE_MCP_HUB, "alpha");
+    assert.ok(back.pushed > 0);
+    assert.ok(back.pushedNew <= 1, "alpha had A's ops already");
+    dbA.close();
+  });
+
   await t.test("a hub with a newer schema: a clear error and no writes", async () => {
     await admin(cluster, "INSERT INTO experience_mcp_migrations (version) VALUES (99)");
     try {

@@ -16,12 +16,14 @@ const HUB_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE experience_mcp_ops (
     seq          bigserial UNIQUE NOT NULL,
-    id           uuid PRIMARY KEY,
+    id           uuid NOT NULL,
     team         name NOT NULL DEFAULT current_user,
     machine      text NOT NULL,
     kind         text NOT NULL,
     payload      jsonb NOT NULL,
-    received_at  timestamptz NOT NULL DEFAULT now()
+    received_at  timestamptz NOT NULL DEFAULT now(),
+    -- per team: an op sent to two teams is in both, and no team learns another's ids by conflict
+    PRIMARY KEY (team, id)
   );
   CREATE INDEX experience_mcp_ops_team_seq ON experience_mcp_ops (team, seq);
   ALTER TABLE experience_mcp_ops ENABLE ROW LEVEL SECURITY;
@@ -157,7 +159,7 @@ export async function pushOps(client: PgClient, ops: readonly Op[]): Promise<num
     const r = await client.query(
       `INSERT INTO experience_mcp_ops (id, machine, kind, payload)
        SELECT x.id, x.machine, x.kind, x.payload FROM jsonb_to_recordset($1::jsonb) AS x (id uuid, machine text, kind text, payload jsonb)
-       ON CONFLICT (id) DO NOTHING`,
+       ON CONFLICT (team, id) DO NOTHING`,
       [JSON.stringify(ops)],
     );
     await client.query("COMMIT");

@@ -58,6 +58,19 @@ function putFields(r: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(PUT_FIELDS.map((k) => [k, r[k]]));
 }
 
+/**
+ * Remember which hub and team this data directory syncs with; on a change (another hub, another
+ * team) the cursor starts over and every own op is sent again: both are harmless repeats.
+ */
+export function bindHub(db: Db, identity: string): void {
+  if (meta(db, "sync_hub") === identity) return;
+  db.transaction(() => {
+    db.prepare("UPDATE sync_ops SET pushed = 0 WHERE pushed = 1").run();
+    setMeta(db, "sync_cursor", "0");
+    setMeta(db, "sync_hub", identity);
+  }).immediate();
+}
+
 /** Own ops the hub does not have yet, oldest first. */
 export function unsentOps(db: Db, limit: number): Op[] {
   const rows = db.prepare("SELECT id, machine, kind, signature, at, payload FROM sync_ops WHERE pushed = 0 ORDER BY rowid LIMIT ?").all(limit) as Array<{

@@ -1,7 +1,7 @@
 /** One sync: push this machine's unsent ops, then pull the team's ops past the cursor, in batches. */
 import type { Db } from "../storage/db.js";
-import { asTeam, HubError, pullOps, pushOps, redactHubPassword, withHub } from "./hub.js";
-import { applyOps, enableSync, markPushed, recordSyncResult, syncStatus, unsentOps } from "./local.js";
+import { asTeam, hubLabel, HubError, pullOps, pushOps, redactHubPassword, withHub } from "./hub.js";
+import { applyOps, bindHub, enableSync, markPushed, recordSyncResult, syncStatus, unsentOps } from "./local.js";
 
 const BATCH = 500;
 
@@ -24,6 +24,8 @@ export async function syncOnce(db: Db, url: string, team: string): Promise<SyncR
   try {
     await withHub(url, async (client) => {
       await asTeam(client, team);
+      // Only once the hub answered: a hub that is down must not reset the cursor or the queue.
+      bindHub(db, `${hubLabel(url)}#${team}`);
       for (;;) {
         const ops = unsentOps(db, BATCH);
         if (ops.length === 0) break;
