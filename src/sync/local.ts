@@ -12,6 +12,7 @@ import type { Db } from "../storage/db.js";
 import { STRENGTH } from "../storage/strength.js";
 
 export type OpKind = "fix.put" | "fix.outcome" | "fix.forget";
+const KINDS: ReadonlySet<string> = new Set<OpKind>(["fix.put", "fix.outcome", "fix.forget"]);
 
 /** An op as it travels: the hub stores payload (signature and at included) as JSON. */
 export interface Op {
@@ -132,7 +133,8 @@ export function applyOps(db: Db, ops: readonly Op[], cursor: number): number {
       let fresh = 0;
       for (const op of ops) {
         const { signature, at, ...rest } = op.payload;
-        if (typeof signature !== "string" || !Number.isSafeInteger(at)) continue;
+        // A kind a newer client sends (or a malformed op) is skipped, never blocking the pull.
+        if (!KINDS.has(op.kind) || typeof signature !== "string" || !Number.isSafeInteger(at)) continue;
         if (store.run(op.id, op.machine, op.kind, signature, at, JSON.stringify(rest)).changes === 0) continue;
         fresh++;
         if (op.machine !== machine) touched.add(signature);
