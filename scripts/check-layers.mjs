@@ -24,6 +24,8 @@ export const FLOORS = [
   ["harvest"],
   // Seeing and correcting what is stored (list/show/forget/edit): reads every store below.
   ["inspect"],
+  // Team sync (issue 12): the op queue over the store, the PostgreSQL hub; the CLI drives it.
+  ["sync"],
   ["services"],
   // What is stored, as MCP resources (templates, paged list, subscriptions); tools link to them.
   ["resources"],

@@ -26,6 +26,8 @@ usage:
   experience-mcp rollback TENSOR [--home DIR]   make the tensor's previous version active again
   experience-mcp demo [--task TEXT] [--pattern REGEX] [--home DIR] [--keep]   the coder module solves a task offline in tmux
   experience-mcp doctor [--json] [--repair] [--home DIR]   check the store, tmux and git; --repair recovers a damaged database
+  experience-mcp hub init [URL] --team NAME   create or migrate the team hub (PostgreSQL) and the team's role
+  experience-mcp sync [--status]               push this machine's fixes to the hub and pull the team's (docs/team.md)
   experience-mcp hook                                  Claude Code hook: event JSON on stdin, answer on stdout
   experience-mcp install-hooks [--project|--user] [--dry-run]   add the hooks to Claude Code's settings
   experience-mcp uninstall-hooks [--project|--user] [--dry-run] remove them again
@@ -142,6 +144,8 @@ const COMMANDS: Record<string, Command> = {
   doctor: async (argv) => (await import("./doctor.js")).doctorCommand(argv),
   "train-worker": async (argv) => (await import("./train/cli.js")).trainWorkerCommand(argv),
   rollback: async (argv) => (await import("./train/cli.js")).rollbackCommand(argv),
+  hub: async (argv) => (await import("./sync/cli.js")).hubCommand(argv),
+  sync: async (argv) => (await import("./sync/cli.js")).syncCommand(argv),
 };
 
 async function main(): Promise<void> {

@@ -25,6 +25,10 @@ export interface Settings {
   /** Test knob: a worker holds its claim this long before training (kill -9 tests). */
   trainHoldMs: number;
   bootstrapTokens: number;
+  /** The team hub, a postgres:// URL (issue 12); with team, turns sync on. */
+  hubUrl?: string;
+  /** The team whose ops this machine pushes and pulls. */
+  team?: string;
 }
 
 export class ConfigError extends Error {
@@ -51,6 +55,19 @@ const level: Parse<LogLevel> = (raw, name) => {
   throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(", ")}, not ${JSON.stringify(raw.slice(0, 40))}`);
 };
 const text: Parse<string> = (raw) => raw;
+// Never echoes the value: it may hold the hub's password.
+const hubUrl: Parse<string> = (raw, name) => {
+  const v = raw.trim();
+  if (!/^postgres(ql)?:\/\/\S+$/.test(v)) throw new ConfigError(`${name} must be a postgres:// URL (postgres://user:password@host:5432/database)`);
+  return v;
+};
+/** A team name becomes part of a PostgreSQL role name: lowercase letters, digits and _. */
+export const TEAM_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+const team: Parse<string> = (raw, name) => {
+  const v = raw.trim();
+  if (!TEAM_NAME.test(v)) throw new ConfigError(`${name} must be 1-40 lowercase letters, digits or _, starting with a letter, not ${JSON.stringify(raw.slice(0, 40))}`);
+  return v;
+};
 
 interface EnvVar<K extends keyof Settings> {
   name: string;
@@ -78,6 +95,8 @@ export const SETTINGS_ENV = [
   v("EXPERIENCE_MCP_TRAIN_COMMAND_TIMEOUT_S", "trainCommandTimeoutS", count(1), 3600, "when the command backend's program is stopped (s)"),
   v("EXPERIENCE_MCP_TRAIN_HOLD_MS", "trainHoldMs", count(0), 0, "testing only: a worker waits this long after claiming a request"),
   v("EXPERIENCE_MCP_BOOTSTRAP_TOKENS", "bootstrapTokens", count(0), 2000, "the hook's session-start budget in tokens (0 = off)"),
+  v("EXPERIENCE_MCP_HUB", "hubUrl", hubUrl, undefined, "the team hub, a postgres:// URL; with EXPERIENCE_MCP_TEAM, `experience-mcp sync` shares fixes (docs/team.md)"),
+  v("EXPERIENCE_MCP_TEAM", "team", team, undefined, "the team this machine syncs with on the hub"),
 ] as const;
 
 /** The log level, never throwing: a bad value falls back to warn (loadConfig reports it). */

@@ -47,3 +47,16 @@ test("no module but config.ts reads an EXPERIENCE_MCP_* setting from the environ
   walk(src);
   assert.deepEqual(offenders, []);
 });
+
+test("EXPERIENCE_MCP_HUB and EXPERIENCE_MCP_TEAM: off when unset, checked when set, the password never echoed", () => {
+  const off = readSettings({});
+  assert.equal(off.hubUrl, undefined);
+  assert.equal(off.team, undefined);
+  const on = readSettings({ EXPERIENCE_MCP_HUB: "postgres://alice:pw@127.0.0.1:5432/team", EXPERIENCE_MCP_TEAM: "platform" });
+  assert.deepEqual([on.hubUrl, on.team], ["postgres://alice:pw@127.0.0.1:5432/team", "platform"]);
+  assert.throws(
+    () => readSettings({ EXPERIENCE_MCP_HUB: "mysql://alice:Very-Secret-9@db/team" }),
+    (err: Error) => /EXPERIENCE_MCP_HUB must be a postgres:\/\/ URL/.test(err.message) && !err.message.includes("Very-Secret-9"),
+  );
+  assert.throws(() => readSettings({ EXPERIENCE_MCP_TEAM: "Team; DROP ROLE x" }), /EXPERIENCE_MCP_TEAM must be 1-40 lowercase/);
+});

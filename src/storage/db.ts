@@ -376,6 +376,77 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE examples ADD COLUMN verified INTEGER NOT NULL DEFAULT 1;
   `,
+  // 9 (issue 12, team sync): every change to a fix becomes an op in the same transaction, by
+  // trigger, once sync is on (meta 'sync_machine' set by the first sync); ops pulled from the hub
+  // land in the same table (pushed NULL) and are applied with meta 'sync_applying' set, so
+  // applying them queues nothing. sync_fix_clock remembers how much of the pooled remote ops a
+  // fix row already holds, so re-applying is exact whatever order the ops came in.
+  `
+  CREATE TABLE sync_ops (
+    id         TEXT PRIMARY KEY,
+    machine    TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('fix.put', 'fix.outcome', 'fix.forget')),
+    signature  TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    payload    TEXT NOT NULL,
+    -- own ops: 0 until the hub has them, then 1; ops pulled from the hub: NULL
+    pushed     INTEGER
+  );
+  CREATE INDEX sync_ops_unsent ON sync_ops (pushed) WHERE pushed = 0;
+  CREATE INDEX sync_ops_by_signature ON sync_ops (signature, kind);
+  CREATE TABLE sync_fix_clock (
+    signature     TEXT PRIMARY KEY,
+    applied_s     INTEGER NOT NULL DEFAULT 0,
+    applied_f     INTEGER NOT NULL DEFAULT 0,
+    applied_puts  INTEGER NOT NULL DEFAULT 0,
+    text_at       INTEGER NOT NULL DEFAULT 0,
+    text_id       TEXT NOT NULL DEFAULT ''
+  );
+  CREATE TRIGGER sync_fix_insert AFTER INSERT ON fixes
+  WHEN (SELECT value FROM meta WHERE key = 'sync_machine') IS NOT NULL AND (SELECT value FROM meta WHERE key = 'sync_applying') IS NULL
+  BEGIN
+    INSERT INTO sync_ops (id, machine, kind, signature, at, payload, pushed) VALUES (
+      (SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) FROM (SELECT lower(hex(randomblob(16))) AS h)),
+      (SELECT value FROM meta WHERE key = 'sync_machine'), 'fix.put', new.signature,
+      CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),
+      json_object('error_type', new.error_type, 'context', new.context, 'template', new.template, 'lines', new.lines, 'tokens', new.tokens,
+        'fix', new.fix, 'structured', new.structured, 'status', new.status, 'repo', new.repo, 'names', new.names, 'traits', new.traits, 'parent', new.parent),
+      0);
+  END;
+  CREATE TRIGGER sync_fix_reinforce AFTER UPDATE OF fix, occurrences ON fixes
+  WHEN (new.occurrences <> old.occurrences OR new.fix <> old.fix)
+    AND (SELECT value FROM meta WHERE key = 'sync_machine') IS NOT NULL AND (SELECT value FROM meta WHERE key = 'sync_applying') IS NULL
+  BEGIN
+    INSERT INTO sync_ops (id, machine, kind, signature, at, payload, pushed) VALUES (
+      (SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) FROM (SELECT lower(hex(randomblob(16))) AS h)),
+      (SELECT value FROM meta WHERE key = 'sync_machine'), 'fix.put', new.signature,
+      CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),
+      json_object('error_type', new.error_type, 'context', new.context, 'template', new.template, 'lines', new.lines, 'tokens', new.tokens,
+        'fix', new.fix, 'structured', new.structured, 'status', new.status, 'repo', new.repo, 'names', new.names, 'traits', new.traits, 'parent', new.parent),
+      0);
+  END;
+  CREATE TRIGGER sync_fix_outcome AFTER UPDATE OF successes, failures ON fixes
+  WHEN (new.successes <> old.successes OR new.failures <> old.failures)
+    AND (SELECT value FROM meta WHERE key = 'sync_machine') IS NOT NULL AND (SELECT value FROM meta WHERE key = 'sync_applying') IS NULL
+  BEGIN
+    INSERT INTO sync_ops (id, machine, kind, signature, at, payload, pushed) VALUES (
+      (SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) FROM (SELECT lower(hex(randomblob(16))) AS h)),
+      (SELECT value FROM meta WHERE key = 'sync_machine'), 'fix.outcome', new.signature,
+      CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),
+      json_object('s', new.successes - old.successes, 'f', new.failures - old.failures),
+      0);
+  END;
+  CREATE TRIGGER sync_fix_forget AFTER DELETE ON fixes
+  WHEN (SELECT value FROM meta WHERE key = 'sync_machine') IS NOT NULL AND (SELECT value FROM meta WHERE key = 'sync_applying') IS NULL
+  BEGIN
+    INSERT INTO sync_ops (id, machine, kind, signature, at, payload, pushed) VALUES (
+      (SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) FROM (SELECT lower(hex(randomblob(16))) AS h)),
+      (SELECT value FROM meta WHERE key = 'sync_machine'), 'fix.forget', old.signature,
+      CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),
+      json_object('repo', old.repo),
+      0);
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
