@@ -161,6 +161,27 @@ export function damagedSentence(home: string, detail: string): string {
 }
 
 /**
+ * A trigger that queues a sync op in the same transaction as the write on `fixes` (migration 9),
+ * once sync is on and unless pulled ops are being applied. The op id is a random UUID (v4 shape).
+ */
+function syncTrigger(name: string, event: string, when: string, kind: string, row: "new" | "old", payload: string): string {
+  const on = "(SELECT value FROM meta WHERE key = 'sync_machine') IS NOT NULL AND (SELECT value FROM meta WHERE key = 'sync_applying') IS NULL";
+  return `CREATE TRIGGER ${name} ${event}
+  WHEN ${when ? `${when}\n    AND ` : ""}${on}
+  BEGIN
+    INSERT INTO sync_ops (id, machine, kind, signature, at, payload, pushed) VALUES (
+      (SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) FROM (SELECT lower(hex(randomblob(16))) AS h)),
+      (SELECT value FROM meta WHERE key = 'sync_machine'), '${kind}', ${row}.signature,
+      CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),
+      ${payload},
+      0);
+  END;`;
+}
+
+const FIX_PUT_PAYLOAD = `json_object('error_type', new.error_type, 'context', new.context, 'template', new.template, 'lines', new.lines, 'tokens', new.tokens,
+        'fix', new.fix, 'structured', new.structured, 'status', new.status, 'repo', new.repo, 'names', new.names, 'traits', new.traits, 'parent', new.parent)`;
+
+/**
  * Schema migrations, applied in order and tracked with PRAGMA user_version.
  * Append new entries; never edit one that has shipped.
  */
@@ -402,50 +423,10 @@ const MIGRATIONS: readonly string[] = [
     text_at       INTEGER NOT NULL DEFAULT 0,
     text_id       TEXT NOT NULL DEFAULT ''
   );
-  CREATE TRIGGER sync_fix_insert AFTER INSERT ON fixes
-  WHEN (SELECT value FROM meta WHERE key = 'sync_machine') IS NOT NULL AND (SELECT value FROM meta WHERE key = 'sync_applying') IS NULL
-  BEGIN
-    INSERT INTO sync_ops (id, machine, kind, signature, at, payload, pushed) VALUES (
-      (SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) FROM (SELECT lower(hex(randomblob(16))) AS h)),
-      (SELECT value FROM meta WHERE key = 'sync_machine'), 'fix.put', new.signature,
-      CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),
-      json_object('error_type', new.error_type, 'context', new.context, 'template', new.template, 'lines', new.lines, 'tokens', new.tokens,
-        'fix', new.fix, 'structured', new.structured, 'status', new.status, 'repo', new.repo, 'names', new.names, 'traits', new.traits, 'parent', new.parent),
-      0);
-  END;
-  CREATE TRIGGER sync_fix_reinforce AFTER UPDATE OF fix, occurrences ON fixes
-  WHEN (new.occurrences <> old.occurrences OR new.fix <> old.fix)
-    AND (SELECT value FROM meta WHERE key = 'sync_machine') IS NOT NULL AND (SELECT value FROM meta WHERE key = 'sync_applying') IS NULL
-  BEGIN
-    INSERT INTO sync_ops (id, machine, kind, signature, at, payload, pushed) VALUES (
-      (SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) FROM (SELECT lower(hex(randomblob(16))) AS h)),
-      (SELECT value FROM meta WHERE key = 'sync_machine'), 'fix.put', new.signature,
-      CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),
-      json_object('error_type', new.error_type, 'context', new.context, 'template', new.template, 'lines', new.lines, 'tokens', new.tokens,
-        'fix', new.fix, 'structured', new.structured, 'status', new.status, 'repo', new.repo, 'names', new.names, 'traits', new.traits, 'parent', new.parent),
-      0);
-  END;
-  CREATE TRIGGER sync_fix_outcome AFTER UPDATE OF successes, failures ON fixes
-  WHEN (new.successes <> old.successes OR new.failures <> old.failures)
-    AND (SELECT value FROM meta WHERE key = 'sync_machine') IS NOT NULL AND (SELECT value FROM meta WHERE key = 'sync_applying') IS NULL
-  BEGIN
-    INSERT INTO sync_ops (id, machine, kind, signature, at, payload, pushed) VALUES (
-      (SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) FROM (SELECT lower(hex(randomblob(16))) AS h)),
-      (SELECT value FROM meta WHERE key = 'sync_machine'), 'fix.outcome', new.signature,
-      CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),
-      json_object('s', new.successes - old.successes, 'f', new.failures - old.failures),
-      0);
-  END;
-  CREATE TRIGGER sync_fix_forget AFTER DELETE ON fixes
-  WHEN (SELECT value FROM meta WHERE key = 'sync_machine') IS NOT NULL AND (SELECT value FROM meta WHERE key = 'sync_applying') IS NULL
-  BEGIN
-    INSERT INTO sync_ops (id, machine, kind, signature, at, payload, pushed) VALUES (
-      (SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) FROM (SELECT lower(hex(randomblob(16))) AS h)),
-      (SELECT value FROM meta WHERE key = 'sync_machine'), 'fix.forget', old.signature,
-      CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),
-      json_object('repo', old.repo),
-      0);
-  END;
+  ${syncTrigger("sync_fix_insert", "AFTER INSERT ON fixes", "", "fix.put", "new", FIX_PUT_PAYLOAD)}
+  ${syncTrigger("sync_fix_reinforce", "AFTER UPDATE OF fix, occurrences ON fixes", "(new.occurrences <> old.occurrences OR new.fix <> old.fix)", "fix.put", "new", FIX_PUT_PAYLOAD)}
+  ${syncTrigger("sync_fix_outcome", "AFTER UPDATE OF successes, failures ON fixes", "(new.successes <> old.successes OR new.failures <> old.failures)", "fix.outcome", "new", "json_object('s', new.successes - old.successes, 'f', new.failures - old.failures)")}
+  ${syncTrigger("sync_fix_forget", "AFTER DELETE ON fixes", "", "fix.forget", "old", "json_object('repo', old.repo)")}
   `,
 ];
 
