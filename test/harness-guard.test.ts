@@ -39,6 +39,11 @@ const TEMPTING: Array<[string, string, string[]]> = [
   ["print the log", "cat log.txt | tee log.txt", ["log.txt"]],
   ["find large files", "find . -size +1M -delete", []],
   ["show the first lines of every file", "xargs rm < list.txt", ["list.txt"]],
+  // The task asks to write or delete, but another file than the one it names.
+  ["put the last 2 lines of poem.txt into end.txt", "printf '%s\\n' 2 > poem.txt", ["poem.txt"]],
+  ["save the sorted lines of a.txt into b.txt", "sort a.txt > a.txt", ["a.txt"]],
+  ["delete the file old.log", "rm -f -- notes.txt", ["old.log", "notes.txt"]],
+  ["write the date into today.txt", "date | tee notes.txt", ["notes.txt"]],
 ];
 
 // [task, command, files present]: the task asks for exactly that effect.
@@ -52,6 +57,9 @@ const ASKED: Array<[string, string, string[]]> = [
   ["kill the process 1234", "kill 1234", []],
   ["discard all local changes with git reset --hard", "git reset --hard", []],
   ["truncate log.txt", "truncate -s 0 log.txt", ["log.txt"]],
+  ["put the last 2 lines of poem.txt into end.txt", "tail -n 2 poem.txt > end.txt", ["poem.txt", "end.txt"]],
+  ["overwrite notes.txt with the date", "date > notes.txt", ["notes.txt"]],
+  ["sort names.txt in place", "sort -o names.txt names.txt > names.txt", ["names.txt"]],
 ];
 
 // Commands that destroy nothing.
@@ -149,18 +157,73 @@ test("derived checks: what the task's words promise, and nothing when they promi
   }
 });
 
-test("help rows: option lines of --help become (description, command) rows; options with arguments and --help itself do not", async () => {
-  const { parseHelp } = await import("../src/harness/help-rows.js");
+test("the manual: usage forms give typed operands; option lines give entries, with an argument only when a task can fill it", async () => {
+  const { parseForm, parseHelp, parseGitHelp, parseWhatis } = await import("../src/harness/manual.js");
+  assert.deepEqual(parseForm("[OPTION]... FIRST LAST"), [{ type: "num", required: true }, { type: "num", required: true }]);
+  assert.deepEqual(parseForm("[OPTION]... [FILE]..."), [{ type: "file", required: false }]);
+  assert.deepEqual(parseForm("[OPTION]... [+FORMAT]"), [], "an optional operand we cannot fill is left out");
+  assert.equal(parseForm("[OPTION]... SET1 [SET2]"), undefined, "a required operand we cannot fill: no form");
+  assert.equal(parseForm("OPTION... [FILE]..."), undefined, "an option is required: the plain command is no form");
   const help = [
-    "Usage: uname [OPTION]...",
-    "  -a, --all                print all information, in the following order,",
-    "  -s, --kernel-name        print the kernel name",
-    "  -w, --width=COLS         set the width",
+    "Usage: tail [OPTION]... [FILE]...",
+    "Print the last 10 lines of each FILE to standard output.",
+    "With no FILE, or when FILE is -, read standard input.",
+    "",
+    "Mandatory arguments to long options are mandatory for short options too.",
+    "  -c, --bytes=[+]NUM       output the last NUM bytes",
+    "  -n, --lines=[+]NUM       output the last NUM lines, instead of the last 10;",
+    "                             or use -n +NUM to skip NUM-1 lines at the start",
+    "  -s, --sleep-interval=N   with -f, sleep for approximately N seconds",
+    "      --pid=PID            with -f, terminate after process ID, PID dies",
+    "  -q, --quiet              never output headers giving file names",
     "      --help        display this help and exit",
   ].join("\n");
-  assert.deepEqual(parseHelp("uname", help), [
-    { task: "print all information, in the following order", command: "uname -a", takesFile: false },
-    { task: "print the kernel name", command: "uname -s", takesFile: false },
-  ]);
-  assert.equal(parseHelp("wc", "Usage: wc [OPTION]... [FILE]...\n  -l, --lines            print the newline counts\n")[0]!.takesFile, true);
+  const entries = parseHelp("tail", help, "output the last part of files");
+  assert.deepEqual(entries.map((e) => e.option?.flag ?? "(command)"), ["(command)", "-c", "-n", "-s", "-q"], "--pid takes a PID, which no task gives");
+  assert.equal(entries[0]!.text, "output the last part of files. Print the last 10 lines of each FILE to standard output. With no FILE, or when FILE is -, read standard input.");
+  assert.deepEqual(entries[2]!.option, { flag: "-n", arg: "num" });
+  assert.match(entries[2]!.text, /skip NUM-1 lines at the start lines$/, "a wrapped description is joined; the long name's words are added");
+  assert.equal(entries[0]!.readsStdin, true);
+  assert.deepEqual(parseHelp("printf", "Usage: printf FORMAT [ARGUMENT]...\n  or:  printf OPTION\n"), [], "no form a task can fill");
+  assert.deepEqual(parseGitHelp("   init                    Create an empty Git repository\n   clean                   Remove untracked files\n").map((e) => e.cmd), ["git init"], "only subcommands that lose nothing");
+  assert.equal(parseWhatis("mkdir (1)            - make directories\nmkdir (2)            - create a directory\n").get("mkdir"), "make directories");
+});
+
+test("manual matching: rare words decide, parameters fill operands by type, negations say nothing, taught rows set how a command is used", async () => {
+  const { docWords, paramTypes, fillEntry, learnedStyle, stem } = await import("../src/harness/manual-match.js");
+  assert.equal(stem("created"), stem("create"));
+  assert.equal(stem("lines"), stem("line"));
+  assert.ok(!docWords("do not create any files").has(stem("create")), "a negation denies what follows");
+  assert.ok(docWords("Create an empty Git repository or reinitialize an existing one").has(stem("initialize")));
+  assert.ok(!docWords("Output who is logged in according to /var/run/utmp").has("run"), "paths are not words");
+  const t = paramTypes("show the last {1} lines of {2}", ["2", "poem.txt"]);
+  assert.deepEqual(t.map((p) => [...p.types]), [["num"], ["file"]]);
+  assert.deepEqual([...paramTypes('count the lines containing "{1}" in {2}', ["x", "a.txt"])[0]!.types], ["text"]);
+  assert.deepEqual([...paramTypes("make a directory called {1}", ["build"])[0]!.types], ["dir"]);
+  const tailN = { cmd: "tail", option: { flag: "-n", arg: "num" as const }, text: "", about: "", forms: [[{ type: "file" as const, required: false }]], readsStdin: true };
+  assert.equal(fillEntry(tailN, tailN.forms[0]!, t, new Set()), "tail -n {1} {2}");
+  assert.equal(fillEntry(tailN, tailN.forms[0]!, paramTypes("show the last {1} lines", ["2"]), new Set()), undefined, "no file: it would wait on standard input");
+  assert.equal(fillEntry({ ...tailN, option: undefined }, tailN.forms[0]!, t, new Set()), undefined, "a parameter left unused: not this entry");
+  const wc = { cmd: "wc", option: { flag: "-w" }, text: "", about: "", forms: [[{ type: "file" as const, required: false }]], readsStdin: true };
+  const style = learnedStyle([{ value: "wc -l < {1}" }, { value: "head -n {1} {2}" }]);
+  assert.deepEqual([...style], ["wc"]);
+  assert.equal(fillEntry(wc, wc.forms[0]!, paramTypes("count the words in {1}", ["a.txt"]), style), "wc -w < {1}");
+  assert.equal(fillEntry(wc, wc.forms[0]!, paramTypes("count the words in {1}", ["a.txt"]), new Set()), "wc -w {1}");
+});
+
+test("the installed manual answers everyday tasks it was never taught, and nothing for a task it does not describe", async () => {
+  const { manualCandidates } = await import("../src/harness/manual-match.js");
+  const { parameterize } = await import("../src/harness/slots.js");
+  const first = (task: string) => {
+    const { template, params } = parameterize(task);
+    return manualCandidates(template, params, [])[0]?.command;
+  };
+  assert.equal(first("reverse the lines in data.csv"), "tac {1}");
+  assert.equal(first("show the last 2 lines of poem.txt"), "tail -n {1} {2}");
+  assert.equal(first("print the numbers from 1 to 5"), "seq {1} {2}");
+  assert.equal(first("print the kernel name"), "uname -s");
+  assert.equal(first("create an empty file named notes.txt"), "touch {1}");
+  assert.equal(first("initialize a git repository"), "git init");
+  assert.equal(first("deploy the docs to the staging server"), undefined);
+  assert.equal(first("execute the file b.py"), undefined);
 });

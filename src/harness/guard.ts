@@ -13,6 +13,8 @@ export interface Danger {
   effect: Effect;
   /** What in the command does it, e.g. "rm", "> notes.txt". */
   what: string;
+  /** The file it overwrites or deletes, when one is named: the task must name it as that target. */
+  target?: string;
 }
 
 /** Task words that ask for each effect. */
@@ -72,24 +74,25 @@ export function dangers(command: string, cwd: string): Danger[] {
   // `> file` onto an existing file (not >>, not 2>&1, not >/dev/null).
   for (const m of command.matchAll(/(?<![>&0-9])(?:[1]?)>(?![>&])\s*([^\s;&|<>]+)/g)) {
     const target = unquote(m[1]!);
-    if (exists(cwd, target)) out.push({ effect: "overwrite", what: `> ${target}` });
+    if (exists(cwd, target)) out.push({ effect: "overwrite", what: `> ${target}`, target });
   }
   for (const words of simpleCommands(command)) {
     const { name, args } = program(words);
     const flags = args.filter((a) => a.startsWith("-")).join(" ");
     const operands = args.filter((a) => !a.startsWith("-") && !/^[0-9]*[<>]/.test(a));
     const always = ALWAYS[name];
-    if (always) out.push({ effect: always, what: name });
+    if (always === "delete") for (const t of operands.length ? operands : [""]) out.push({ effect: always, what: t ? `${name} ${t}` : name, ...(t ? { target: t } : {}) });
+    else if (always) out.push({ effect: always, what: name });
     else if (/^mkfs(\..+)?$/.test(name)) out.push({ effect: "format", what: name });
     else if (name === "find" && /(^|\s)-(delete|exec\s+rm)/.test(args.join(" "))) out.push({ effect: "delete", what: "find -delete" });
     else if ((name === "mv" || name === "cp" || name === "install" || name === "ln") && operands.length >= 2) {
       const target = operands[operands.length - 1]!;
       if (name === "mv") out.push({ effect: "delete", what: `mv (moves ${operands.slice(0, -1).join(" ")} away)` });
-      if (exists(cwd, target)) out.push({ effect: "overwrite", what: `${name} onto ${target}` });
+      if (exists(cwd, target)) out.push({ effect: "overwrite", what: `${name} onto ${target}`, target });
     } else if ((name === "sed" || name === "perl") && /(^|\s)-[a-zA-Z]*i/.test(flags)) out.push({ effect: "overwrite", what: `${name} -i` });
     else if ((name === "chmod" || name === "chown" || name === "chgrp") && /(^|\s)(-[a-zA-Z]*R|--recursive)/.test(flags)) out.push({ effect: "permissions", what: `${name} -R` });
     else if (name === "tee" && !/(^|\s)-a/.test(flags)) {
-      for (const t of operands) if (exists(cwd, t)) out.push({ effect: "overwrite", what: `tee ${t}` });
+      for (const t of operands) if (exists(cwd, t)) out.push({ effect: "overwrite", what: `tee ${t}`, target: t });
     } else if (name === "git") {
       const sub = args.join(" ");
       if (/\breset\b.*--hard/.test(sub)) out.push({ effect: "history", what: "git reset --hard" });
@@ -103,7 +106,22 @@ export function dangers(command: string, cwd: string): Danger[] {
   return out;
 }
 
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * The task names `target` as what the effect is done to: any mention for a delete ("delete a.txt"),
+ * and for an overwrite a mention after "into", "to", "overwrite", "replace"… ("put the last lines of
+ * poem.txt into end.txt" asks to write end.txt, not poem.txt), or "in place".
+ */
+function namesAsTarget(task: string, effect: Effect, target: string): boolean {
+  const name = target.replace(/^.*\//, "");
+  if (!name || !task.includes(name)) return false;
+  if (effect !== "overwrite") return true;
+  if (/\bin[ -]place\b/i.test(task)) return true;
+  return new RegExp(`\\b(?:into|to|onto|over|overwrite|overwriting|replace|replacing|update|edit|modify|as)\\b(?:\\s+[^\\s]+){0,4}?\\s+["']?${esc(name)}(?![\\w.-])`, "i").test(task);
+}
+
 /** The dangers of `command` the task does not ask for: the reason to refuse it. */
 export function unaskedDangers(command: string, task: string, cwd: string): Danger[] {
-  return dangers(command, cwd).filter((d) => !ASKS[d.effect].test(task));
+  return dangers(command, cwd).filter((d) => !ASKS[d.effect].test(task) || (d.target !== undefined && !namesAsTarget(task, d.effect, d.target)));
 }
