@@ -31,6 +31,8 @@ const CD = /\b(?:go|change|cd|enter|switch|step|move)\b(?:\s+(?:in)?to|\s+in)?\s
 const PRINT = /^\s*(?:please\s+)?(print|echo|say|display|output|show|write out)\b/i;
 const TEXT_PARAM = /\b(?:text|word|string|message|line)\s+"?\{(\d+)\}/i;
 const CONTAINING = /\b(?:containing|contains|with the (?:text|content|contents|line|word)|that says|saying)\s+"?\{(\d+)\}/i;
+/** "save the kernel name into k.txt": F's content is the point, so F merely existing proves nothing. */
+const WRITE_TO_FILE = /\b(?:write|writes|put|save|saves|store|stores|append|redirect)\b.*?\b(?:to|into|in|onto|inside)\b[^{]*?"?\{(\d+)\}/i;
 const WRITE_INTO = /\b(?:write|writes|put|save|append|add|echo|store|print)\b[^{]*?"?\{(\d+)\}"?.*?\b(?:to|into|in|onto|inside)\b[^{]*?"?\{(\d+)\}/i;
 
 function fileLike(template: string, n: number, value: string): boolean {
@@ -85,8 +87,15 @@ export function deriveChecks(task: string): DerivedCheck[] {
     return checks;
   }
 
+  const containing = CONTAINING.exec(template);
+  const into = WRITE_INTO.exec(template);
+  const pairs: Array<[string, string]> = [];
+  if (containing && files.length > 0) pairs.push([params[Number(containing[1]) - 1]!, files[files.length - 1]!.v]);
+  else if (into && files.some((f) => String(f.n) === into[2]) && !files.some((f) => String(f.n) === into[1])) pairs.push([params[Number(into[1]) - 1]!, params[Number(into[2]) - 1]!]);
+  // Written into with content the task does not spell out: whether it exists says nothing of it.
+  const unspelled = pairs.length > 0 ? undefined : WRITE_TO_FILE.exec(template)?.[1];
   if (CREATE.test(template)) {
-    const targets = MOVE.test(template) ? files.slice(-1) : files;
+    const targets = (MOVE.test(template) ? files.slice(-1) : files).filter((f) => String(f.n) !== unspelled);
     for (const { v } of targets) {
       const empty = /\bempty\s+files?\b/i.test(template);
       checks.push({
@@ -100,11 +109,6 @@ export function deriveChecks(task: string): DerivedCheck[] {
     for (const { v } of dirs) checks.push({ describe: `directory ${v} exists`, test: (c) => stat(at(c, v, inDir))?.isDirectory() === true });
   }
 
-  const containing = CONTAINING.exec(template);
-  const into = WRITE_INTO.exec(template);
-  const pairs: Array<[string, string]> = [];
-  if (containing && files.length > 0) pairs.push([params[Number(containing[1]) - 1]!, files[files.length - 1]!.v]);
-  else if (into && files.some((f) => String(f.n) === into[2]) && !files.some((f) => String(f.n) === into[1])) pairs.push([params[Number(into[1]) - 1]!, params[Number(into[2]) - 1]!]);
   for (const [text, file] of pairs) checks.push({ describe: `${file} contains ${JSON.stringify(text)}`, test: (c) => read(at(c, file, inDir))?.includes(text) === true });
 
   if (PRINT.test(template) && files.length === 0) {
