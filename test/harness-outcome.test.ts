@@ -58,7 +58,7 @@ test("no_experience for a task nothing stored fits, with how to teach it; the pr
   const c = await open();
   try {
     const cwd = await session(c, "teach", { "data.csv": "1\n2\n3\n" });
-    const r = await c.ok<Result>("run_harness", { task: "reverse the lines in data.csv", session: "teach", validator: { kind: "regex", pattern: "^3\\n2\\n1$" } });
+    const r = await c.ok<Result>("run_harness", { task: "deploy the docs in data.csv to the staging server", session: "teach", validator: { kind: "regex", pattern: "^deployed$" } });
     assert.equal(r.outcome, "no_experience");
     assert.match(r.error ?? "", /harvest|train_model|LLM/);
     assert.equal(lastLine(r.final_screen), lastLine((await c.ok<{ text: string }>("capture_pane", { session: "teach" })).text));
@@ -86,13 +86,50 @@ test("unquoted parameters fill the template: no literal {1} file; the derived ch
   }
 });
 
-test("the machine's --help lines are offline experience: 'print the kernel name' runs uname -s, checked by the caller's validator", async () => {
+test("the machine's manual is offline experience: 'print the kernel name' runs uname -s; 'reverse the lines' runs tac, checked by the caller's validator", async () => {
   const c = await open();
   try {
-    await session(c, "help");
-    const r = await c.ok<Result>("run_harness", { task: "print the kernel name", session: "help", validator: { kind: "regex", pattern: "^Linux$" } });
+    await session(c, "help", { "data.csv": "1\n2\n3\n" });
+    const r = await c.ok<Result & { trajectory: Array<{ sources: { command: string } }> }>("run_harness", { task: "print the kernel name", session: "help", validator: { kind: "regex", pattern: "^Linux$" } });
     assert.equal(r.outcome, "verified", JSON.stringify(r));
     assert.equal(r.trajectory[0]!.command, "uname -s");
+    assert.equal(r.trajectory[0]!.sources.command, "manual");
+    const rev = await c.ok<Result>("run_harness", { task: "reverse the lines in data.csv", session: "help", validator: { kind: "regex", pattern: "^3\\n2\\n1$" } });
+    assert.equal(rev.outcome, "verified", JSON.stringify(rev));
+    assert.equal(rev.trajectory[0]!.command, "tac data.csv");
+  } finally {
+    await c.close();
+  }
+});
+
+test("a taught row carries over to another option of the same program: after `wc -l < {1}`, 'count the words' types wc -w < file", async () => {
+  const c = await open();
+  try {
+    // A module with no command rows of its own, so only what is taught below is taught.
+    mkdirSync(join(c.home, "modules"), { recursive: true });
+    writeFileSync(
+      join(c.home, "modules", "plain.json"),
+      JSON.stringify({
+        name: "plain",
+        decision_tensor: "plain/decision",
+        command_tensor: "plain/command",
+        seed: {
+          decision: [
+            { key: "state: emptyprompt", value: "text:type the shell command that does the task" },
+            { key: "state: typedcommand", value: "ctrl:run" },
+          ],
+          command: [{ key: "ctrl: run", value: "Enter" }],
+        },
+      }),
+    );
+    await session(c, "carry", { "poem.txt": "roses are red\nviolets are blue\n" });
+    const words = { task: "count the words in poem.txt", module: "plain", session: "carry", validator: { kind: "regex", pattern: "^6$" } };
+    const before = await c.ok<Result>("run_harness", words);
+    assert.equal(before.trajectory[0]!.command, "wc -w poem.txt", "untaught, the manual's form prints the name too");
+    await c.ok("remember", { tensor: "plain/command", key: "text: type the shell command that does the task\ntask: count the lines of {1}", value: "wc -l < {1}" });
+    const after = await c.ok<Result>("run_harness", words);
+    assert.equal(after.outcome, "verified", JSON.stringify(after));
+    assert.equal(after.trajectory[0]!.command, "wc -w < poem.txt");
   } finally {
     await c.close();
   }
@@ -209,10 +246,11 @@ test("with an LLM that answers badly on purpose: its destructive command is refu
     try {
       await session(c, "llm-ls", { "words.txt": "b\na\n" });
       const r = await c.ok<Result>("run_harness", { task: "sort the lines of words.txt", session: "llm-ls", max_steps: 12, validator: { kind: "regex", pattern: "^a\\nb$" } });
-      assert.equal(r.success, false, JSON.stringify(r));
       const typed = r.trajectory.filter((s, i) => i % 2 === 0).map((s) => s.command);
       assert.equal(new Set(typed).size, typed.length, `never typed twice: ${JSON.stringify(typed)}`);
-      assert.ok(["stuck", "no_experience"].includes(r.outcome), r.outcome);
+      // The model's `ls` fails the check once; the next candidate is the manual's, checked the same way.
+      assert.deepEqual(typed, ["ls", "sort words.txt"], JSON.stringify(r));
+      assert.equal(r.outcome, "verified");
     } finally {
       await c.close();
     }

@@ -6,8 +6,8 @@
 import type { RecallHit } from "../experience/store.js";
 import type { Expert } from "../llm/expert.js";
 import { isAllowedKey } from "../tmux/keys.js";
-import { HELP_FLOOR, helpRows } from "./help-rows.js";
 import { TEACH_HINT, type StopReason } from "./judge.js";
+import { manualCandidates } from "./manual-match.js";
 import type { Observation } from "./observe.js";
 import { fillTemplate, taskFit, unfilledPlaceholders } from "./slots.js";
 
@@ -72,18 +72,27 @@ export async function askKeys(expert: Expert, input: string, a: Asking) {
   return { source: command.source, output: command.output, keys: parseKeys(command.output) };
 }
 
+/** Who gave a command: the LLM, a stored row, or the machine's own manual (--help, whatis). */
+export type CommandSource = "llm" | "experience" | "manual";
+
+/** The program a command line runs ("mkdir" of "mkdir -p x/y"). */
+export function programOf(command: string): string {
+  return command.trim().split(/\s+/)[0] ?? "";
+}
+
 export type CommandChoice =
-  | { output: string; filled: string; source: "llm" | "experience" }
+  | { output: string; filled: string; source: CommandSource }
   | { stopped: Extract<StopReason, "stuck" | "no_experience">; error: string };
 
 /**
  * The command to type for a text: hint: the LLM's answer or the rows that fit the task, then the
- * --help lines of installed commands; the first with every placeholder given and not tried before.
+ * entries of the machine's manual that fit it (manual-match.ts), used the way taught rows use the
+ * same commands; the first with every placeholder given and not tried before.
  */
 export async function chooseCommand(
   expert: Expert,
   input: string,
-  a: Asking & { params: readonly string[]; floor: number; tensor: string; typedBefore: ReadonlySet<string>; triedAny: boolean },
+  a: Asking & { params: readonly string[]; floor: number; tensor: string; typedBefore: ReadonlySet<string>; erred?: ReadonlySet<string>; triedAny: boolean },
 ): Promise<CommandChoice> {
   const { task, params, floor } = a;
   const fits = (h: RecallHit) => h.key.startsWith("text:");
@@ -99,14 +108,9 @@ export async function chooseCommand(
     floor,
   });
   const skipped: string[] = [];
-  // Last resort, offline experience of the machine's own: the --help option lines of installed commands.
-  const fromHelp = helpRows()
-    .filter((h) => (h.takesFile ? params.length === 1 : params.length === 0))
-    .map((h) => ({ h, fit: taskFit(task, `task: ${h.task}${h.takesFile ? " {1}" : ""}`) }))
-    .filter((x) => x.fit >= HELP_FLOOR)
-    .sort((x, y) => y.fit - x.fit)
-    .map(({ h }) => ({ output: h.takesFile ? `${h.command} {1}` : h.command, source: "experience" as const }));
-  for (const ans of [...found.answers, ...fromHelp]) {
+  // Then the machine's own documentation, read with what the taught rows show of each command's use.
+  const fromManual = manualCandidates(task, params, expert.taught((key) => key.startsWith("text:"))).map((c) => ({ output: c.command, source: "manual" as const }));
+  for (const ans of [...found.answers, ...fromManual]) {
     const raw = cleanAnswer(ans.output);
     if (!usableCommand(raw)) continue;
     const missing = unfilledPlaceholders(raw, params);
@@ -117,6 +121,10 @@ export async function chooseCommand(
     const filled = fillTemplate(raw, params);
     if (a.typedBefore.has(filled)) {
       skipped.push(`${JSON.stringify(filled)} was already tried`);
+      continue;
+    }
+    if (a.erred?.has(programOf(filled))) {
+      skipped.push(`${programOf(filled)} already exited with an error`);
       continue;
     }
     return { output: raw, filled, source: ans.source };

@@ -17,7 +17,7 @@
 import { randomBytes } from "node:crypto";
 import { Expert } from "../llm/expert.js";
 import { clearLine, pressKeys, runsCommand, typeCommand } from "./act.js";
-import { askKeys, chooseCommand, decisionInput, FIT_FLOOR, iteration, parseDecision, type Asking } from "./decide.js";
+import { askKeys, chooseCommand, decisionInput, FIT_FLOOR, iteration, parseDecision, programOf, type Asking, type CommandSource } from "./decide.js";
 import { unaskedDangers } from "./guard.js";
 import { Judge, outcomeOf, stopFor, type StopReason } from "./judge.js";
 import { seedModule, STATES } from "./modules.js";
@@ -78,6 +78,8 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
   let refused: RunResult["refused"];
   /** Every command typed in this run: none is typed twice. */
   const typedBefore = new Set<string>();
+  /** Programs whose command exited with an error: another flag of the same program would fail alike. */
+  const erred = new Set<string>();
   /** Keys pressed, with the screen they were pressed on: the same keys on the same screen would change nothing. */
   const keysBefore = new Map<string, string>();
   /** The command typed and not yet run, with the index of its example. */
@@ -120,7 +122,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
         examples.push({ tensor: o.module.decision_tensor, input, expected: `${parsed.prefix}:${parsed.hint}` });
         let commits: string[];
         let sent: string;
-        let commandSource: "llm" | "experience";
+        let commandSource: CommandSource;
         let note = "";
         let entryVerdict: Verdict = { passed: false, detail: "typed, not run yet" };
         let exitCode: number | null | undefined;
@@ -152,6 +154,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
             pending = undefined;
             commandsRun++;
             exitCode = pressed.ran.exit;
+            if (typeof exitCode === "number" && exitCode !== 0) erred.add(programOf(ran.command));
             const v = await judge.check(pressed.ran, commandsRun, signal);
             entryVerdict = v;
             conclusive = v.conclusive;
@@ -166,6 +169,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
             floor,
             tensor: o.module.command_tensor,
             typedBefore,
+            erred,
             triedAny: commandsRun > 0 || typedBefore.size > 0,
           });
           if ("stopped" in chosen) {

@@ -17,8 +17,8 @@ export interface TrajectoryStep {
   command: string;
   /** Trail commits made by this step. */
   commits: string[];
-  /** Where each answer came from ("llm" or "experience"). */
-  sources: { decision: "llm" | "experience"; command: "llm" | "experience" };
+  /** Where each answer came from: the LLM, a stored row, or (commands only) the machine's manual. */
+  sources: { decision: "llm" | "experience"; command: "llm" | "experience" | "manual" };
   passed: boolean;
   detail: string;
   /** The exit status of the command this step ran, when the shell reported it. */

@@ -141,17 +141,27 @@ const SAME: Record<string, string> = {
   invert: "reverse", backwards: "reverse", reversed: "reverse",
   find: "search", look: "search", grep: "search",
   contents: "content", containing: "contain", contains: "contain",
-  top: "first", beginning: "first", bottom: "last", end: "last",
+  top: "first", beginning: "first", bottom: "last", end: "last", final: "last",
   ordered: "sort", sorted: "sort", alphabetically: "sort",
   unique: "distinct", duplicates: "distinct", uniq: "distinct",
   put: "write", save: "write", store: "write",
   go: "cd", enter: "cd", change: "cd", switch: "cd",
 };
 
+/** A word as the fit reads it: words that say the same thing folded to one. */
+export function foldWord(word: string): string {
+  return SAME[word] ?? word;
+}
+
+/** The words of a task that carry its meaning: not a stop word, not a number. */
+export function isContentWord(word: string): boolean {
+  return !STOP.has(word) && !/^\d+$/.test(word);
+}
+
 /** The content words of a task (placeholders, stop words and the hint boilerplate left out), folded. */
 export function contentWords(text: string): Set<string> {
   const words = tokenize(text.replace(/\{\d{1,2}\}/g, " "));
-  return new Set(words.filter((w) => !STOP.has(w) && !/^\d+$/.test(w)).map((w) => SAME[w] ?? w));
+  return new Set(words.filter(isContentWord).map(foldWord));
 }
 
 /** The task line of a command-expert key ("text: <hint>\ntask: <task>"), or the whole key. */

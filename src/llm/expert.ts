@@ -48,6 +48,11 @@ export class Expert {
     private readonly k = DEFAULT_K,
   ) {}
 
+  /** Every row of the tensor's active version whose key passes `filter`: what it was taught. */
+  taught(filter: (key: string) => boolean): Array<{ key: string; value: string }> {
+    return this.store.rows(this.tensor).filter((r) => filter(r.key)).map((r) => ({ key: r.key, value: r.value }));
+  }
+
   /** The rows that fit the input best (at most k), best first. */
   retrieve(o: Pick<AskOptions, "input" | "filter">): RecallHit[] {
     // Read more than k when filtering, so k usable rows remain.

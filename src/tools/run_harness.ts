@@ -49,7 +49,7 @@ export const runHarnessTool = defineTool({
           decision: z.string().describe("text:<hint> or ctrl:<hint>"),
           command: z.string().describe("What was typed, or the keys pressed"),
           commits: z.array(z.string()).describe("Trail commits of this step"),
-          sources: z.object({ decision: z.enum(["llm", "experience"]), command: z.enum(["llm", "experience"]) }).describe("Who answered"),
+          sources: z.object({ decision: z.enum(["llm", "experience"]), command: z.enum(["llm", "experience", "manual"]) }).describe("Who answered: the LLM, a stored row, or the machine's manual (--help, whatis)"),
           passed: z.boolean().describe("The validator passed after this step"),
           detail: z.string().describe("The check's reason"),
           exit_code: z.number().int().nullable().optional().describe("Exit status of the command this step ran, when the shell reported it"),
