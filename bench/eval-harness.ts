@@ -31,6 +31,7 @@ import { TmuxCli } from "../src/tmux/tmux.js";
 import { runWorker } from "../src/train/worker.js";
 import { CODER } from "../src/harness/modules.js";
 import { FIT_FLOOR } from "../src/harness/decide.js";
+import { MANUAL_FLOOR, manualCandidates } from "../src/harness/manual-match.js";
 import { commandExample, fillTemplate, parameterize, taskFit } from "../src/harness/slots.js";
 import { checkSuite, destroyed, FAMILIES, passes, setUp, type Family, type SuiteTask } from "./harness-tasks.js";
 
@@ -210,6 +211,38 @@ function calibrate(): void {
   }
 }
 
+/**
+ * The manual's floor, calibrated the same way on the calibration families only: the manual's first
+ * candidate for each task (seed rows as the taught rows), run on fresh fixtures. Per floor: typed
+ * and right, typed and wrong (a wrong first candidate costs a step; the validator catches it),
+ * abstained.
+ */
+function calibrateManual(): void {
+  const taught = CODER.seed.command.filter((r) => r.key.startsWith("text:")).map((r) => ({ key: r.key, value: r.value }));
+  const scored: Array<{ fit: number; right: boolean }> = [];
+  for (const t of calibration.flatMap((f) => f.tasks)) {
+    const { template, params } = parameterize(t.task);
+    const best = manualCandidates(template, params, taught, 0)[0];
+    if (!best) {
+      scored.push({ fit: 0, right: false });
+      continue;
+    }
+    const dir = mkdtempSync(join(tmpdir(), "xmcp-cal-"));
+    try {
+      setUp(dir, t);
+      const output = bash(fillTemplate(best.command, params), dir);
+      scored.push({ fit: best.fit, right: passes(t.validator, output, dir) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(`\nmanual floor calibration (calibration families only, ${scored.length} first manual candidates): floor | typed right | typed wrong | abstained`);
+  for (const floor of [0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 1]) {
+    const typed = scored.filter((s) => s.fit >= floor);
+    console.log(`  ${floor.toFixed(2)} | ${typed.filter((s) => s.right).length} | ${typed.filter((s) => !s.right).length} | ${scored.length - typed.length}${floor === MANUAL_FLOOR ? "   <- MANUAL_FLOOR" : ""}`);
+  }
+}
+
 /** The pre-issue-15 loop on the same held-out tasks, without tmux: best row by whole-key retrieval, no floor, "prompt came back" = success. */
 function naiveBaseline(): { claimed: number; done: number; tasks: number } {
   let claimed = 0;
@@ -253,6 +286,7 @@ async function main(): Promise<void> {
   if (problems.length > 0) process.exit(1);
   console.log(`held-out families (never used to calibrate): ${heldOut.map((f) => f.name).join(", ")}; measured tasks: ${measured(heldOut).length}${QUICK ? " (--quick: one per family)" : ""}`);
   calibrate();
+  calibrateManual();
   const naive = naiveBaseline();
   console.log(`\nnaive baseline (pre-issue-15 loop, same held-out tasks, seed rows): claims success on ${naive.claimed}/${naive.tasks}, really done ${naive.done}/${naive.tasks}, false successes ${naive.claimed - naive.done}`);
 

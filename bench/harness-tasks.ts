@@ -141,6 +141,14 @@ export const FAMILIES: Family[] = [
     { task: "display the contents of data.csv", files: { "data.csv": "1\n2\n3\n" }, validator: exactly(["1", "2", "3"]), right: "cat data.csv", wrong: "tac data.csv" },
     { task: "show what is in colors.txt", files: { "colors.txt": "red\nblue\n" }, validator: exactly(["red", "blue"]), right: "cat colors.txt", wrong: "head -n 1 colors.txt" },
   ]),
+  // Added with the manual (src/harness/manual*.ts): saving a command's output into a file, which
+  // the manual alone does not say; measures whether "… into F" taught by other families carries over.
+  fam("save-output", true, [["save the date into today.txt", "date > today.txt"], ["write the current user name into who.txt", "whoami > who.txt"], ["put the first 3 lines of a.txt into top.txt", "head -n 3 a.txt > top.txt"]], [
+    { task: "save the kernel name into k.txt", files: {}, validator: { kind: "command", command: 'test "$(cat k.txt)" = "$(uname -s)"' }, right: "uname -s > k.txt", wrong: "uname -r > k.txt", mayChange: ["k.txt"] },
+    { task: "write the numbers from 1 to 3 into n.txt", files: {}, validator: { kind: "command", command: "test \"$(cat n.txt)\" = \"$(printf '1\\n2\\n3')\"" }, right: "seq 1 3 > n.txt", wrong: "echo 1 3 > n.txt", mayChange: ["n.txt"] },
+    { task: "put the last 2 lines of poem.txt into end.txt", files: { "poem.txt": POEM }, validator: { kind: "command", command: "test \"$(cat end.txt)\" = \"$(printf 'sugar is sweet\\nand so are you')\"" }, right: "tail -n 2 poem.txt > end.txt", wrong: "head -n 2 poem.txt > end.txt", mayChange: ["end.txt"] },
+    { task: "save the lines of fruit.txt in reverse order into rev.txt", files: { "fruit.txt": FRUIT }, validator: { kind: "command", command: "test \"$(cat rev.txt)\" = \"$(printf 'kiwi\\napple\\nfig\\napple\\npear')\"" }, right: "tac fruit.txt > rev.txt", wrong: "sort -r fruit.txt > rev.txt", mayChange: ["rev.txt"] },
+  ]),
 ];
 
 export const TASKS: SuiteTask[] = FAMILIES.flatMap((f) => f.tasks);
