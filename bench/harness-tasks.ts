@@ -6,9 +6,9 @@
  * words and with other parameters than its test tasks, which is what training is given.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export interface Validator {
   kind: "regex" | "command";
@@ -33,6 +33,8 @@ export interface Family {
   tasks: SuiteTask[];
   /** Demonstrations: [task, command] in other words and with other parameters than the tasks. */
   demos: Array<[string, string]>;
+  /** Written after the manual (src/harness/manual*.ts) was built and never looked at while tuning it. */
+  fresh?: boolean;
 }
 
 const FRUIT = "pear\napple\nfig\napple\nkiwi\n";
@@ -149,13 +151,53 @@ export const FAMILIES: Family[] = [
     { task: "put the last 2 lines of poem.txt into end.txt", files: { "poem.txt": POEM }, validator: { kind: "command", command: "test \"$(cat end.txt)\" = \"$(printf 'sugar is sweet\\nand so are you')\"" }, right: "tail -n 2 poem.txt > end.txt", wrong: "head -n 2 poem.txt > end.txt", mayChange: ["end.txt"] },
     { task: "save the lines of fruit.txt in reverse order into rev.txt", files: { "fruit.txt": FRUIT }, validator: { kind: "command", command: "test \"$(cat rev.txt)\" = \"$(printf 'kiwi\\napple\\nfig\\napple\\npear')\"" }, right: "tac fruit.txt > rev.txt", wrong: "sort -r fruit.txt > rev.txt", mayChange: ["rev.txt"] },
   ]),
+  // ---- fresh held-out families: written after the manual was built, measured once, not tuned on ----
+  { ...fam("char-count", true, [["count the characters in a.txt", "wc -m < a.txt"], ["how many characters are in b.md", "wc -m < b.md"], ["character count of c.txt", "wc -m < c.txt"]], [
+    { task: "count the characters in word.txt", files: { "word.txt": "hello\n" }, validator: exactly(["6"]), right: "wc -m < word.txt", wrong: "wc -w < word.txt" },
+    { task: "how many characters are in poem.txt", files: { "poem.txt": POEM }, validator: exactly(["61"]), right: "wc -m < poem.txt", wrong: "wc -l < poem.txt" },
+    { task: "tell me the number of characters in tags.txt", files: { "tags.txt": "b\na\nb\n" }, validator: exactly(["6"]), right: "wc -m < tags.txt", wrong: "wc -l < tags.txt" },
+    { task: "character count of fruit.txt", files: { "fruit.txt": FRUIT }, validator: exactly(["26"]), right: "wc -m < fruit.txt", wrong: "wc -w < fruit.txt" },
+  ]), fresh: true },
+  { ...fam("sort-reverse", true, [["sort a.txt in reverse order", "sort -r a.txt"], ["sort the lines of b.txt backwards", "sort -r b.txt"], ["print c.csv sorted in descending order", "sort -r c.csv"]], [
+    { task: "sort the lines of fruit.txt in reverse order", files: { "fruit.txt": FRUIT }, validator: exactly(["pear", "kiwi", "fig", "apple", "apple"]), right: "sort -r fruit.txt", wrong: "tac fruit.txt" },
+    { task: "sort words.txt in reverse", files: { "words.txt": "b\nc\na\n" }, validator: exactly(["c", "b", "a"]), right: "sort -r words.txt", wrong: "sort words.txt" },
+    { task: "show poem.txt sorted in descending order", files: { "poem.txt": POEM }, validator: exactly(["violets are blue", "sugar is sweet", "roses are red", "and so are you"]), right: "sort -r poem.txt", wrong: "tac poem.txt" },
+    { task: "print the lines of colors.txt sorted in reverse order", files: { "colors.txt": "red\nblue\ngreen\n" }, validator: exactly(["red", "green", "blue"]), right: "sort -r colors.txt", wrong: "tac colors.txt" },
+  ]), fresh: true },
+  { ...fam("numbers", true, [["print the numbers from 2 to 4", "seq 2 4"], ["list the numbers 1 to 10", "seq 1 10"], ["show the numbers from 5 to 7", "seq 5 7"]], [
+    { task: "print the numbers from 1 to 5", files: {}, validator: exactly(["1", "2", "3", "4", "5"]), right: "seq 1 5", wrong: "echo 1 5" },
+    { task: "show the numbers from 3 to 6", files: {}, validator: exactly(["3", "4", "5", "6"]), right: "seq 3 6", wrong: "seq 3" },
+    { task: "list the numbers from 7 to 9", files: {}, validator: exactly(["7", "8", "9"]), right: "seq 7 9", wrong: "echo 7 8 9" },
+    { task: "print a sequence of numbers from 10 to 12", files: {}, validator: exactly(["10", "11", "12"]), right: "seq 10 12", wrong: "seq 12" },
+  ]), fresh: true },
+  { ...fam("number-lines", true, [["number the lines of a.txt", "cat -n a.txt"], ["show b.md with line numbers", "cat -n b.md"], ["print c.txt with its lines numbered", "cat -n c.txt"]], [
+    { task: "number the lines of words.txt", files: { "words.txt": "b\nc\na\n" }, validator: { kind: "regex", pattern: "^\\s*1\\s+b\\n\\s*2\\s+c\\n\\s*3\\s+a$" }, right: "cat -n words.txt", wrong: "cat words.txt" },
+    { task: "show tags.txt with line numbers", files: { "tags.txt": "x\ny\n" }, validator: { kind: "regex", pattern: "^\\s*1\\s+x\\n\\s*2\\s+y$" }, right: "cat -n tags.txt", wrong: "grep -c . tags.txt" },
+    { task: "print colors.txt with its lines numbered", files: { "colors.txt": "red\nblue\n" }, validator: { kind: "regex", pattern: "^\\s*1\\s+red\\n\\s*2\\s+blue$" }, right: "cat -n colors.txt", wrong: "cat colors.txt" },
+    { task: "number the lines in list.txt", files: { "list.txt": "one\ntwo\nthree\n" }, validator: { kind: "regex", pattern: "^\\s*1\\s+one\\n\\s*2\\s+two\\n\\s*3\\s+three$" }, right: "cat -n list.txt", wrong: "sort list.txt" },
+  ]), fresh: true },
+  { ...fam("first-chars", true, [["show the first 3 characters of a.txt", "head -c 3 a.txt"], ["print the first 10 bytes of b.bin", "head -c 10 b.bin"], ["first 4 characters of c.txt", "head -c 4 c.txt"]], [
+    { task: "show the first 5 bytes of poem.txt", files: { "poem.txt": POEM }, validator: exactly(["roses"]), right: "head -c 5 poem.txt", wrong: "head -n 5 poem.txt" },
+    { task: "print the first 3 bytes of fruit.txt", files: { "fruit.txt": FRUIT }, validator: exactly(["pea"]), right: "head -c 3 fruit.txt", wrong: "head -n 3 fruit.txt" },
+    { task: "show the first 7 characters of poem.txt", files: { "poem.txt": POEM }, validator: exactly(["roses a"]), right: "head -c 7 poem.txt", wrong: "head -n 1 poem.txt" },
+    { task: "print the first 2 bytes of words.txt", files: { "words.txt": "b\nc\na\n" }, validator: exactly(["b"]), right: "head -c 2 words.txt", wrong: "head -n 2 words.txt" },
+  ]), fresh: true },
+  { ...fam("list-dir", true, [["list the files in the directory docs", "ls docs"], ["show what is in the folder img", "ls img"], ["list the contents of the directory lib", "ls lib"]], [
+    { task: "list the files in the directory src", files: { "src/a.c": "", "src/b.h": "" }, validator: exactly(["a.c", "b.h"]), right: "ls src", wrong: "ls" },
+    { task: "list the contents of the directory conf", files: { "conf/x.ini": "" }, validator: exactly(["x.ini"]), right: "ls conf", wrong: "ls -d conf" },
+    { task: "show the files in the folder out", files: { "out/r1.txt": "", "out/r2.txt": "" }, validator: exactly(["r1.txt", "r2.txt"]), right: "ls out", wrong: "echo out" },
+    { task: "list the directory data", files: { "data/d.csv": "" }, validator: exactly(["d.csv"]), right: "ls data", wrong: "ls -la data" },
+  ]), fresh: true },
 ];
 
 export const TASKS: SuiteTask[] = FAMILIES.flatMap((f) => f.tasks);
 
 /** Put the task's fixture files in `dir`. */
 export function setUp(dir: string, t: SuiteTask): void {
-  for (const [name, body] of Object.entries(t.files)) writeFileSync(join(dir, name), body);
+  for (const [name, body] of Object.entries(t.files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), body);
+  }
 }
 
 /** Fixture files the task did not ask to change that are gone or changed. */
