@@ -219,12 +219,12 @@ function calibrate(): void {
  * and right, typed and wrong (a wrong first candidate costs a step; the validator catches it),
  * abstained.
  */
-function calibrateManual(): void {
+async function calibrateManual(): Promise<void> {
   const taught = CODER.seed.command.filter((r) => r.key.startsWith("text:")).map((r) => ({ key: r.key, value: r.value }));
   const scored: Array<{ fit: number; right: boolean }> = [];
   for (const t of calibration.flatMap((f) => f.tasks)) {
     const { template, params } = parameterize(t.task);
-    const best = manualCandidates(template, params, taught, 0)[0];
+    const best = (await manualCandidates(template, params, taught, 0))[0];
     if (!best) {
       scored.push({ fit: 0, right: false });
       continue;
@@ -288,7 +288,7 @@ async function main(): Promise<void> {
   if (problems.length > 0) process.exit(1);
   console.log(`held-out families (never used to calibrate${FRESH ? "; --fresh: written after the manual was built" : ""}): ${heldOut.map((f) => f.name).join(", ")}; measured tasks: ${measured(heldOut).length}${QUICK ? " (--quick: one per family)" : ""}`);
   calibrate();
-  calibrateManual();
+  await calibrateManual();
   const naive = naiveBaseline();
   console.log(`\nnaive baseline (pre-issue-15 loop, same held-out tasks, seed rows): claims success on ${naive.claimed}/${naive.tasks}, really done ${naive.done}/${naive.tasks}, false successes ${naive.claimed - naive.done}`);
 

@@ -214,16 +214,16 @@ test("manual matching: rare words decide, parameters fill operands by type, nega
 test("the installed manual answers everyday tasks it was never taught, and nothing for a task it does not describe", async () => {
   const { manualCandidates } = await import("../src/harness/manual-match.js");
   const { parameterize } = await import("../src/harness/slots.js");
-  const first = (task: string) => {
+  const first = async (task: string) => {
     const { template, params } = parameterize(task);
-    return manualCandidates(template, params, [])[0]?.command;
+    return (await manualCandidates(template, params, []))[0]?.command;
   };
-  assert.equal(first("reverse the lines in data.csv"), "tac {1}");
-  assert.equal(first("show the last 2 lines of poem.txt"), "tail -n {1} {2}");
-  assert.equal(first("print the numbers from 1 to 5"), "seq {1} {2}");
-  assert.equal(first("print the kernel name"), "uname -s");
-  assert.equal(first("create an empty file named notes.txt"), "touch {1}");
-  assert.equal(first("initialize a git repository"), "git init");
-  assert.equal(first("deploy the docs to the staging server"), undefined);
-  assert.equal(first("execute the file b.py"), undefined);
+  assert.equal(await first("reverse the lines in data.csv"), "tac {1}");
+  assert.equal(await first("show the last 2 lines of poem.txt"), "tail -n {1} {2}");
+  assert.equal(await first("print the numbers from 1 to 5"), "seq {1} {2}");
+  assert.equal(await first("print the kernel name"), "uname -s");
+  assert.equal(await first("create an empty file named notes.txt"), "touch {1}");
+  assert.equal(await first("initialize a git repository"), "git init");
+  assert.equal(await first("deploy the docs to the staging server"), undefined);
+  assert.equal(await first("execute the file b.py"), undefined);
 });

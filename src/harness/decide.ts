@@ -109,7 +109,7 @@ export async function chooseCommand(
   });
   const skipped: string[] = [];
   // Then the machine's own documentation, read with what the taught rows show of each command's use.
-  const fromManual = manualCandidates(task, params, expert.taught((key) => key.startsWith("text:"))).map((c) => ({ output: c.command, source: "manual" as const }));
+  const fromManual = (await manualCandidates(task, params, expert.taught((key) => key.startsWith("text:")))).map((c) => ({ output: c.command, source: "manual" as const }));
   for (const ans of [...found.answers, ...fromManual]) {
     const raw = cleanAnswer(ans.output);
     if (!usableCommand(raw)) continue;

@@ -139,7 +139,8 @@ export function learnedRedirect(taught: ReadonlyArray<{ key: string; value: stri
 export function fillEntry(entry: ManualEntry, form: readonly Operand[], params: readonly Param[], stdinStyle: ReadonlySet<string>): string | undefined {
   const used = params.map(() => false);
   const take = (type: SlotType): number | undefined => {
-    const i = params.findIndex((p, j) => !used[j] && p.types.has(type));
+    // A FILE operand takes a directory too (ls, du, stat list or measure one); a wrong one fails its check.
+    const i = params.findIndex((p, j) => !used[j] && (p.types.has(type) || (type === "file" && p.types.has("dir"))));
     if (i < 0) return undefined;
     used[i] = true;
     return i;
@@ -178,17 +179,26 @@ interface Indexed {
   about: Set<string>;
 }
 
-let index: { entries: Indexed[]; idf: Map<string, number>; rare: number } | undefined;
+interface Index {
+  entries: Indexed[];
+  idf: Map<string, number>;
+  rare: number;
+}
 
-function indexed(): NonNullable<typeof index> {
-  if (index) return index;
-  const entries = manual().map((entry) => ({ entry, own: docWords(entry.text), about: docWords(entry.about) }));
+let index: Promise<Index> | undefined;
+
+function indexed(): Promise<Index> {
+  index ??= manual().then(build);
+  return index;
+}
+
+function build(manualEntries: ManualEntry[]): Index {
+  const entries = manualEntries.map((entry) => ({ entry, own: docWords(entry.text), about: docWords(entry.about) }));
   const df = new Map<string, number>();
   for (const e of entries) for (const w of new Set([...e.own, ...e.about])) df.set(w, (df.get(w) ?? 0) + 1);
   const n = entries.length;
   const idf = new Map([...df].map(([w, c]) => [w, Math.log((n + 1) / (c + 1)) + 1]));
-  index = { entries, idf, rare: Math.log(n + 1) + 1 };
-  return index;
+  return { entries, idf, rare: Math.log(n + 1) + 1 };
 }
 
 export interface ManualCandidate {
@@ -219,15 +229,16 @@ function fitOf(words: ReadonlySet<string>, e: Indexed, idf: Map<string, number>,
  * once; and, where taught rows show how output is saved ("… into {k}" → `… > {k}`), the entries
  * that fit the rest of the task with their output saved there.
  */
-export function manualCandidates(template: string, params: readonly string[], taught: ReadonlyArray<{ key: string; value: string }>, floor = MANUAL_FLOOR): ManualCandidate[] {
-  const direct = directCandidates(template, params, taught, floor);
-  const saved = savedCandidates(template, params, taught, floor);
+export async function manualCandidates(template: string, params: readonly string[], taught: ReadonlyArray<{ key: string; value: string }>, floor = MANUAL_FLOOR): Promise<ManualCandidate[]> {
+  const ix = await indexed();
+  const direct = directCandidates(ix, template, params, taught, floor);
+  const saved = savedCandidates(ix, template, params, taught, floor);
   const seen = new Set<string>();
   return [...direct, ...saved].sort((a, b) => b.fit - a.fit).filter((c) => !seen.has(c.command) && seen.add(c.command));
 }
 
 /** "save the kernel name into k.txt" → `uname -s > {1}`, when a taught row saved output "into" a file. */
-function savedCandidates(template: string, params: readonly string[], taught: ReadonlyArray<{ key: string; value: string }>, floor: number): ManualCandidate[] {
+function savedCandidates(ix: Index, template: string, params: readonly string[], taught: ReadonlyArray<{ key: string; value: string }>, floor: number): ManualCandidate[] {
   const redirect = learnedRedirect(taught);
   if (redirect.lead.size === 0 || params.length === 0) return [];
   const k = params.length; // the file the output goes to ends the task
@@ -236,13 +247,13 @@ function savedCandidates(template: string, params: readonly string[], taught: Re
   let rest = template.slice(0, into.index);
   const verb = tokenize(rest).find((w) => isContentWord(w));
   if (verb && redirect.verbs.has(foldWord(verb))) rest = rest.replace(new RegExp(`\\b${verb}\\b`, "i"), " ");
-  return directCandidates(rest, params.slice(0, -1), taught, floor).map((c) => ({ ...c, command: `${c.command} > {${k}}` }));
+  return directCandidates(ix, rest, params.slice(0, -1), taught, floor).map((c) => ({ ...c, command: `${c.command} > {${k}}` }));
 }
 
-function directCandidates(template: string, params: readonly string[], taught: ReadonlyArray<{ value: string }>, floor: number): ManualCandidate[] {
+function directCandidates(ix: Index, template: string, params: readonly string[], taught: ReadonlyArray<{ value: string }>, floor: number): ManualCandidate[] {
   const words = taskWords(template);
   if (words.size === 0) return [];
-  const { entries, idf, rare } = indexed();
+  const { entries, idf, rare } = ix;
   const typed = paramTypes(template, params);
   const stdinStyle = learnedStyle(taught);
   const scored: Array<ManualCandidate & { precision: number; option: boolean }> = [];

@@ -6,7 +6,7 @@
  * task's parameters can fill them. Read once per process, with argv (no shell), only for commands
  * that read and print or create something new; the destructive guard still checks every command.
  */
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 
 /** What an operand or an option argument takes. */
 export type SlotType = "file" | "dir" | "num" | "text";
@@ -158,23 +158,26 @@ export function parseWhatis(text: string): Map<string, string> {
   return out;
 }
 
-let cache: ManualEntry[] | undefined;
+let cache: Promise<ManualEntry[]> | undefined;
 
-function read(command: string, args: string[]): string {
-  const r = spawnSync(command, args, { encoding: "utf8", timeout: 2000, env: { ...process.env, LC_ALL: "C", MANPAGER: "cat", PAGER: "cat" }, stdio: ["ignore", "pipe", "ignore"] });
-  return typeof r.stdout === "string" ? r.stdout : "";
+/** A command's standard output ("" when it is missing or fails); never a shell. */
+function read(command: string, args: string[]): Promise<string> {
+  return new Promise((done) => {
+    execFile(command, args, { encoding: "utf8", timeout: 2000, maxBuffer: 1 << 20, env: { ...process.env, LC_ALL: "C", MANPAGER: "cat", PAGER: "cat" } }, (_err, stdout) => done(typeof stdout === "string" ? stdout : ""));
+  });
 }
 
-/** The manual of the installed commands (read once; a missing command or whatis gives nothing). */
-export function manual(): ManualEntry[] {
-  if (cache) return cache;
-  const whatis = parseWhatis(read("whatis", COMMANDS));
-  const entries: ManualEntry[] = [];
-  for (const cmd of COMMANDS) {
-    const help = read(cmd, ["--help"]);
-    if (/^\s*Usage:/im.test(help)) entries.push(...parseHelp(cmd, help, whatis.get(cmd)));
-  }
-  entries.push(...parseGitHelp(read("git", ["help", "-a"])));
-  cache = entries;
-  return entries;
+/** The manual of the installed commands, read once per process, all at once (a missing command or whatis gives nothing). */
+export function manual(): Promise<ManualEntry[]> {
+  cache ??= (async () => {
+    const [whatisText, gitText, ...helps] = await Promise.all([read("whatis", COMMANDS), read("git", ["help", "-a"]), ...COMMANDS.map((cmd) => read(cmd, ["--help"]))]);
+    const whatis = parseWhatis(whatisText);
+    const entries: ManualEntry[] = [];
+    COMMANDS.forEach((cmd, i) => {
+      if (/^\s*Usage:/im.test(helps[i]!)) entries.push(...parseHelp(cmd, helps[i]!, whatis.get(cmd)));
+    });
+    entries.push(...parseGitHelp(gitText));
+    return entries;
+  })();
+  return cache;
 }
