@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect, tempHome, textOf, type Connected } from "./helpers.js";
+import { connect, tempHome, textOf, writeModule, type Connected } from "./helpers.js";
 import { CLI, serverEnv, spawnClient } from "./spawn.js";
 import { TmuxCli } from "../src/tmux/tmux.js";
 import { examplesOfRun } from "../src/harness/record.js";
@@ -379,26 +379,11 @@ test("experience-mcp demo stopped by SIGTERM mid-run still kills its session", a
 test("the wall-clock cap: a command that outlives time_limit_s ends the run with stopped=time_limit", async () => {
   const c = await open();
   try {
-    mkdirSync(join(c.home, "modules"), { recursive: true });
-    writeFileSync(
-      join(c.home, "modules", "sleeper.json"),
-      JSON.stringify({
-        name: "sleeper",
-        decision_tensor: "sleeper/decision",
-        command_tensor: "sleeper/command",
-        seed: {
-          decision: [
-            { key: "state: emptyprompt", value: "text:wait" },
-            { key: "state: typedcommand", value: "ctrl:run" },
-            { key: "state: runningprogram", value: "ctrl:run" },
-          ],
-          command: [
-            { key: "text: wait\ntask: wait", value: "sleep 300" },
-            { key: "ctrl: run", value: "Enter" },
-          ],
-        },
-      }),
-    );
+    writeModule(c.home, "sleeper", [{ key: "text: wait\ntask: wait", value: "sleep 300" }], [
+      { key: "state: emptyprompt", value: "text:wait" },
+      { key: "state: typedcommand", value: "ctrl:run" },
+      { key: "state: runningprogram", value: "ctrl:run" },
+    ]);
     const r = await c.ok<HarnessResult>("run_harness", { task: "wait", module: "sleeper", time_limit_s: 2 });
     assert.equal(r.success, false);
     assert.equal(r.stopped, "time_limit");

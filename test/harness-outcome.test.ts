@@ -1,9 +1,9 @@
 // run_harness tells the truth about what it did (issue 15), against a real tmux, offline.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect, tempHome, type Connected } from "./helpers.js";
+import { connect, tempHome, writeModule, type Connected } from "./helpers.js";
 import { spawnClient } from "./spawn.js";
 import { TmuxCli } from "../src/tmux/tmux.js";
 
@@ -106,22 +106,7 @@ test("a taught row carries over to another option of the same program: after `wc
   const c = await open();
   try {
     // A module with no command rows of its own, so only what is taught below is taught.
-    mkdirSync(join(c.home, "modules"), { recursive: true });
-    writeFileSync(
-      join(c.home, "modules", "plain.json"),
-      JSON.stringify({
-        name: "plain",
-        decision_tensor: "plain/decision",
-        command_tensor: "plain/command",
-        seed: {
-          decision: [
-            { key: "state: emptyprompt", value: "text:type the shell command that does the task" },
-            { key: "state: typedcommand", value: "ctrl:run" },
-          ],
-          command: [{ key: "ctrl: run", value: "Enter" }],
-        },
-      }),
-    );
+    writeModule(c.home, "plain", []);
     await session(c, "carry", { "poem.txt": "roses are red\nviolets are blue\n" });
     const words = { task: "count the words in poem.txt", module: "plain", session: "carry", validator: { kind: "regex", pattern: "^6$" } };
     const before = await c.ok<Result>("run_harness", words);
@@ -153,25 +138,7 @@ test("a command that fails: its exit status and the check say so, it is not type
 test("refused: a row that would delete what the task did not ask to delete is not typed; allow_destructive opts in", async () => {
   const c = await open();
   try {
-    mkdirSync(join(c.home, "modules"), { recursive: true });
-    writeFileSync(
-      join(c.home, "modules", "tidy.json"),
-      JSON.stringify({
-        name: "tidy",
-        decision_tensor: "tidy/decision",
-        command_tensor: "tidy/command",
-        seed: {
-          decision: [
-            { key: "state: emptyprompt", value: "text:type the shell command that does the task" },
-            { key: "state: typedcommand", value: "ctrl:run" },
-          ],
-          command: [
-            { key: "text: type the shell command that does the task\ntask: tidy up {1}", value: "rm -f -- {1}" },
-            { key: "ctrl: run", value: "Enter" },
-          ],
-        },
-      }),
-    );
+    writeModule(c.home, "tidy", [{ key: "text: type the shell command that does the task\ntask: tidy up {1}", value: "rm -f -- {1}" }]);
     const cwd = await session(c, "tidy", { "notes.txt": "keep\n" });
     const r = await c.ok<Result>("run_harness", { task: "tidy up notes.txt", module: "tidy", session: "tidy" });
     assert.equal(r.outcome, "refused", JSON.stringify(r));

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
@@ -56,4 +58,20 @@ export async function connect(overrides: ConfigOverrides = {}, env: NodeJS.Proce
 /** The text of a tool result (for error-message assertions). */
 export function textOf(result: CallToolResult): string {
   return result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
+}
+
+type Row = { key: string; value: string };
+const TYPE_THEN_RUN: Row[] = [
+  { key: "state: emptyprompt", value: "text:type the shell command that does the task" },
+  { key: "state: typedcommand", value: "ctrl:run" },
+];
+
+/**
+ * A harness module in $EXPERIENCE_MCP_HOME/modules/<name>.json with only the rows given: by default
+ * its decisions type a command then run it with Enter ("ctrl: run").
+ */
+export function writeModule(home: string, name: string, command: Row[], decision: Row[] = TYPE_THEN_RUN): void {
+  mkdirSync(join(home, "modules"), { recursive: true });
+  const seed = { decision, command: [...command, { key: "ctrl: run", value: "Enter" }] };
+  writeFileSync(join(home, "modules", `${name}.json`), JSON.stringify({ name, decision_tensor: `${name}/decision`, command_tensor: `${name}/command`, seed }));
 }
