@@ -28,7 +28,8 @@ export const FLOORS = [
   ["sync"],
   ["services"],
   // What is stored, as MCP resources (templates, paged list, subscriptions); tools link to them.
-  ["resources"],
+  // The local viewer (`experience-mcp ui`, issue 13): the same reads and corrections over HTTP.
+  ["resources", "viewer"],
   ["tools", "doctor"],
   ["server", "transport", "demo"],
   ["cli"],

@@ -216,18 +216,9 @@ export class Resources {
   }
 
   private async readCast(uri: URL, name: string): Promise<ReadResourceResult> {
-    const { readFileSync, existsSync } = await import("node:fs");
-    const { castPath } = await import("../trail/cast.js");
+    const { readCastText } = await import("../trail/cast.js");
     const { NAME_PATTERN } = await import("../names.js");
-    const path = castPath(this.services.config.home, name);
-    if (!NAME_PATTERN.test(name) || !existsSync(path)) notFound(`recording of session ${name}`);
-    let text = readFileSync(path, "utf8");
-    if (text.length > MAX_CAST_CHARS) {
-      // Still a valid recording: the header, then the last whole events that fit.
-      const header = text.slice(0, text.indexOf("\n") + 1);
-      const tail = text.slice(text.length - (MAX_CAST_CHARS - header.length));
-      text = header + tail.slice(tail.indexOf("\n") + 1);
-    }
+    const text = (NAME_PATTERN.test(name) ? readCastText(this.services.config.home, name, MAX_CAST_CHARS) : undefined) ?? notFound(`recording of session ${name}`);
     return { contents: [{ uri: uri.href, mimeType: "application/x-asciicast", text }] };
   }
 
