@@ -12,10 +12,17 @@ import { paneTarget, sessionTarget, tmuxEnv, type TmuxCli } from "../tmux/tmux.j
 /** Output waiting to go out is dropped past this many bytes (a page that stopped reading). */
 const MAX_BUFFERED = 4 * 1024 * 1024;
 
-/** The size of the session's window, which the watching terminal takes. */
+/**
+ * The size the watching terminal takes: the session's window plus its status lines (a terminal
+ * one row short would scroll tmux's drawing out of line).
+ */
 async function windowSize(tmux: TmuxCli, session: string): Promise<{ cols: number; rows: number }> {
-  const [cols = 80, rows = 24] = (await tmux.run(["display-message", "-p", "-t", paneTarget(session), "#{window_width} #{window_height}"], session)).trim().split(" ").map(Number);
-  return { cols: cols > 0 ? cols : 80, rows: rows > 0 ? rows : 24 };
+  const out = await tmux.run(["display-message", "-p", "-t", paneTarget(session), "#{window_width} #{window_height} #{status}"], session);
+  const [width = "80", height = "24", status = "on"] = out.trim().split(" ");
+  const statusLines = status === "off" ? 0 : status === "on" ? 1 : Number(status) || 0;
+  const cols = Number(width) > 0 ? Number(width) : 80;
+  const rows = (Number(height) > 0 ? Number(height) : 24) + statusLines;
+  return { cols, rows };
 }
 
 /**

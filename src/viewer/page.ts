@@ -5,13 +5,18 @@
  * xterm.js and asciinema-player are loaded when a session page needs them.
  */
 
-export const PAGE_HTML = `<!doctype html>
+/** The page, with its own URLs carrying `token` (base64url: nothing in it needs escaping). */
+export function pageHtml(token: string): string {
+  return PAGE_HTML.replaceAll("TOKEN", token);
+}
+
+const PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="referrer" content="no-referrer">
 <title>experience-mcp</title>
-<link rel="stylesheet" href="app.css">
+<link rel="stylesheet" href="app.css?token=TOKEN">
 </head>
 <body>
 <header>
@@ -19,7 +24,7 @@ export const PAGE_HTML = `<!doctype html>
   <nav><a href="#fixes" id="nav-fixes">Fixes</a> <a href="#tensors" id="nav-tensors">Tensors</a> <a href="#sessions" id="nav-sessions">Sessions</a></nav>
 </header>
 <main id="main"></main>
-<script src="app.js"></script>
+<script src="app.js?token=TOKEN"></script>
 </body>
 </html>
 `;
@@ -216,7 +221,7 @@ export const PAGE_JS = String.raw`
   function replayPanel(name) {
     var box = el("div", { id: "replay" });
     loadScript("/assets/asciinema-player.js").then(function () {
-      var player = window.AsciinemaPlayer.create({ url: withToken("/api/sessions/" + name + "/cast") }, box, { autoPlay: true, idleTimeLimit: 0.5, speed: 2, fit: "width" });
+      var player = window.AsciinemaPlayer.create({ url: withToken("/api/sessions/" + name + "/cast") }, box, { autoPlay: true, idleTimeLimit: 0.5, speed: 2, fit: false, terminalFontSize: "13px" });
       cleanup.push(function () { player.dispose(); });
     }).catch(fail);
     return el("section", {}, el("h3", {}, "Replay of the recording"), box);

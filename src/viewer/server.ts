@@ -17,7 +17,7 @@ import { TmuxCli } from "../tmux/tmux.js";
 import { ViewerApi } from "./api.js";
 import { asset } from "./assets.js";
 import { streamSession } from "./live.js";
-import { PAGE_HTML, PAGE_JS, PAGE_CSS } from "./page.js";
+import { pageHtml, PAGE_CSS, PAGE_JS } from "./page.js";
 
 /** The largest request body accepted (an edited fix). */
 const MAX_BODY = 64 * 1024;
@@ -65,6 +65,7 @@ export async function startViewer(services: Services, options: { port?: number; 
   const token = options.token ?? randomBytes(32).toString("base64url");
   const api = new ViewerApi(services);
   const tmux = new TmuxCli({ socket: services.config.tmuxSocket, bin: services.config.tmuxBin });
+  const html = pageHtml(token);
   let port = 0;
   const hosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const origins = () => new Set([...hosts()].map((h) => `http://${h}`));
@@ -98,7 +99,7 @@ export async function startViewer(services: Services, options: { port?: number; 
     const refused = refusal(req, url);
     if (refused) return sendJson(res, refused[0], { error: refused[1] });
     const path = url.pathname;
-    if (req.method === "GET" && path === "/") return send(res, 200, "text/html; charset=utf-8", PAGE_HTML);
+    if (req.method === "GET" && path === "/") return send(res, 200, "text/html; charset=utf-8", html);
     if (req.method === "GET" && path === "/app.js") return send(res, 200, "text/javascript; charset=utf-8", PAGE_JS);
     if (req.method === "GET" && path === "/app.css") return send(res, 200, "text/css; charset=utf-8", PAGE_CSS);
     const file = req.method === "GET" ? asset(path) : undefined;
