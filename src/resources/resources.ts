@@ -19,6 +19,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { log } from "../log.js";
 import type { Services } from "../services.js";
+import { APP_MIME_TYPE, REPLAY_APP_URI } from "../viewer/app.js";
 import { RESOURCE_TEMPLATES, resourceUri, type ResourceKind } from "./uris.js";
 
 /** Resources per `resources/list` page. */
@@ -111,6 +112,16 @@ export class Resources {
     read("cast", (uri, name) => this.readCast(uri, name));
     read("session", (uri, name) => this.readSession(uri, name));
     read("request", (uri, id) => this.readRequest(uri, id));
+    // The session replay as an MCP App, which replay_session's `_meta.ui.resourceUri` names.
+    this.server.registerResource(
+      "session-replay-app",
+      REPLAY_APP_URI,
+      { description: "MCP App: replays a session's recording inline (the result of replay_session)", mimeType: APP_MIME_TYPE },
+      async (uri) => {
+        const { replayAppHtml } = await import("../viewer/app.js");
+        return { contents: [{ uri: uri.href, mimeType: APP_MIME_TYPE, text: replayAppHtml(), _meta: { ui: { prefersBorder: true } } }] };
+      },
+    );
     const s = this.server.server;
     s.registerCapabilities({ resources: { subscribe: true } });
     // Replaces McpServer's list handler, which has no paging.
