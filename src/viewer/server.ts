@@ -43,17 +43,16 @@ function readBody(req: IncomingMessage): Promise<unknown> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error("body too large"));
-        req.destroy();
-      } else chunks.push(c);
+      // Past the limit the rest is read and dropped, so the refusal still reaches the client.
+      if (size <= MAX_BODY) chunks.push(c);
     });
     req.on("end", () => {
+      if (size > MAX_BODY) return reject(new Error(`the body is over ${MAX_BODY / 1024} KiB: send a shorter fix`));
       const text = Buffer.concat(chunks).toString("utf8");
       try {
         resolve(text ? JSON.parse(text) : null);
       } catch {
-        reject(new Error("body is not JSON"));
+        reject(new Error("the body is not JSON: send {\"fix\": \"text\"}"));
       }
     });
     req.on("error", reject);
