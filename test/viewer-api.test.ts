@@ -64,9 +64,13 @@ test("fixes are paged (50 a page, next offset), searched, shown with their histo
   assert.equal(last.body.next, null);
   const found = await call("GET", "/api/fixes?q=NEEDLE");
   assert.deepEqual((found.body.items as Array<{ signature: string }>).map((f) => f.signature), [signatures[7]]);
+  services.registry.reportOutcome(signatures[7]!, true);
+  services.registry.reportOutcome(signatures[7]!, false, "Error: connect ECONNREFUSED 127.0.0.1:5432");
   const one = await call("GET", `/api/fixes/${signatures[7]}`);
   assert.equal(one.body.fix, "fix 7 with a needle");
   assert.equal((one.body.history as unknown[]).length, 1);
+  assert.deepEqual([one.body.successes, one.body.failures], [1, 1]);
+  assert.match(JSON.stringify(one.body.failed_on), /ECONNREFUSED/);
   assert.equal(first.headers["cache-control"], "no-store");
   assert.equal(first.headers["referrer-policy"], "no-referrer");
 });

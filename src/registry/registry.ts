@@ -160,6 +160,7 @@ export class FixRegistry {
       history: db.prepare("SELECT fix, sample, created_at FROM fix_history WHERE signature = ? ORDER BY id"),
       demote: db.prepare("INSERT INTO fix_demotions (signature, template, names, traits, created_at) VALUES (?, ?, ?, ?, ?)"),
       demotions: db.prepare("SELECT template, names, traits FROM fix_demotions WHERE signature = ? ORDER BY id"),
+      failedOn: db.prepare("SELECT template, created_at FROM fix_demotions WHERE signature = ? ORDER BY id"),
     };
     this.sync();
   }
@@ -435,6 +436,11 @@ export class FixRegistry {
   /** Every fix ever registered for a signature, oldest first. */
   history(signature: string): HistoryEntry[] {
     return this.stmts.history.all(signature) as HistoryEntry[];
+  }
+
+  /** The errors the fix was reported failing on (report_outcome with the error), oldest first. */
+  failedOn(signature: string): Array<{ template: string; created_at: number }> {
+    return this.stmts.failedOn.all(signature) as Array<{ template: string; created_at: number }>;
   }
 
   // -------------------------------------------------------------------------------------------

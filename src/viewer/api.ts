@@ -129,7 +129,8 @@ export class ViewerApi {
   private fix(signature: string) {
     const fix = getFix(this.services.db, signature);
     if (!fix) throw new Refused(404, `no fix ${signature}: it was forgotten or decayed away`);
-    return { ...fix, history: this.services.registry.history(signature) };
+    const registry = this.services.registry;
+    return { ...fix, history: registry.history(signature), failed_on: registry.failedOn(signature) };
   }
 
   private editFix(signature: string, text: string) {

@@ -155,6 +155,8 @@ export const PAGE_JS = String.raw`
             api("fixes/" + sig + "/edit", {}, { fix: text.value }).then(function (r) { text.value = r.fix; status.textContent = "saved"; }).catch(fail);
           } }, "Save"), forget, status),
         el("section", {}, el("h3", {}, "The error it answers"), el("pre", {}, f.template)),
+        el("section", {}, el("h3", {}, "Reported failing on (" + f.failed_on.length + ")"),
+          f.failed_on.length ? f.failed_on.map(function (d) { return el("div", { class: "step" }, el("div", { class: "muted" }, when(d.created_at)), el("pre", {}, d.template)); }) : el("p", { class: "muted" }, "no failure reported with its error")),
         el("section", {}, el("h3", {}, "History: every fix given, and the error each was given for"),
           f.history.map(function (h) { return el("div", { class: "step" }, el("div", { class: "muted" }, when(h.created_at)), el("pre", {}, h.fix), h.sample ? el("pre", {}, h.sample) : null); })));
     });
