@@ -55,6 +55,18 @@ before(async () => {
   closeClient = () => spawned.transport.close();
   const registered = await call("register_fix", { error: ERROR, fix: FIX, context: "tsc" });
   signature = /[0-9a-f]{16}/.exec(JSON.stringify(registered.structuredContent ?? textOf(registered)))![0];
+  // A few others, so the page looks as it does after some use (and the README's picture too).
+  const others: Array<[string, string, string, boolean | undefined]> = [
+    ["Traceback (most recent call last):\n  File \"app.py\", line 1, in <module>\nModuleNotFoundError: No module named 'yaml'", "pip install pyyaml", "python", true],
+    ["npm ERR! code ERESOLVE\nnpm ERR! ERESOLVE unable to resolve dependency tree", "npm install --legacy-peer-deps", "npm", false],
+    ["fatal: refusing to merge unrelated histories", "git pull --allow-unrelated-histories", "git", undefined],
+    ["psql: error: connection to server on socket \"/var/run/postgresql/.s.PGSQL.5432\" failed: No such file or directory", "sudo service postgresql start", "psql", true],
+  ];
+  for (const [error, fix, context, worked] of others) {
+    const r = await call("register_fix", { error, fix, context });
+    const sig = /[0-9a-f]{16}/.exec(JSON.stringify(r.structuredContent))![0];
+    if (worked !== undefined) await call("report_outcome", { signature: sig, success: worked, ...(worked ? {} : { error }) });
+  }
   await call("remember", { tensor: "notes", key: "deploy the docs", value: "npm run docs:deploy" });
   viewer = await startViewerProcess(home.home);
   chromium = await launchChromium();
@@ -143,7 +155,8 @@ test("editing a fix from the page changes what recall answers; forgetting it rem
   await page.click("#fix-forget");
   await page.click("#fix-forget"); // the second click confirms
   await page.waitForURL(/#fixes$/, { timeout: 5000 });
-  await page.locator("#fix-rows", { hasText: "No fixes yet" }).waitFor({ timeout: 5000 });
+  await page.locator("#fix-rows tr", { hasText: "pip install pyyaml" }).waitFor({ timeout: 5000 });
+  assert.equal(await page.locator(`tr[data-signature="${signature}"]`).count(), 0);
   const after = textOf(await call("recall", { query: ERROR, kinds: ["fix"] }));
   assert.doesNotMatch(after, /declare total as a string/);
   assert.doesNotMatch(after, new RegExp(signature));
@@ -165,13 +178,14 @@ test("a session's live view shows text typed by send_text within 1 s; its replay
   // The shell's answer on a row of its own.
   await page.locator("#live .xterm-rows > div", { hasText: /^\s*live-42\s*$/ }).waitFor({ timeout: 5000 });
   assert.ok(shownMs < 1000, `the typed text took ${shownMs} ms to show`);
-  await shot(page, "session-live", "viewer-live.png");
   // Nothing the page types reaches the session: its input is never written to the terminal.
   await page.locator("#live .xterm").click();
   await page.keyboard.type("echo typed-in-page\n");
   await new Promise((r) => setTimeout(r, 300));
   const screen = textOf(await call("capture_pane", { session: "watched" }));
   assert.doesNotMatch(screen, /typed-in-page/);
+  await page.evaluate("window.scrollTo(0, 0)");
+  await shot(page, "session-live", "viewer-live.png");
   // The replay: asciinema-player fetches the recording and plays it in the page.
   await page.locator("#replay", { hasText: "replayed-42" }).waitFor({ timeout: 15_000 });
   await page.locator("#replay").scrollIntoViewIfNeeded();
