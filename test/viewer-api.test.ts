@@ -133,6 +133,19 @@ test("bad input is refused with one sentence: paging, names, bodies, methods, co
   assert.ok(services.registry.lookupSignature(signatures[5]!), "nothing refused was done");
 });
 
+test("without tmux the sessions page still answers: nothing runs", async () => {
+  const bare = new Services(loadConfig({ home: home.home, tmuxBin: "/nonexistent/tmux", tmuxSocket: "xmcp-none" }));
+  const other = await startViewer(bare);
+  try {
+    const r = await fetch(`http://127.0.0.1:${other.port}/api/sessions?token=${other.token}`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { items: [] });
+  } finally {
+    await other.close();
+    await bare.close();
+  }
+});
+
 test("the page and the browser libraries are served from the installed packages, with the token", async () => {
   const page = await call("GET", "/");
   assert.match(String(page.body.text), new RegExp(`app\\.js\\?token=${viewer.token}`));

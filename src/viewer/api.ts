@@ -9,6 +9,7 @@ import { getFix, listFixes } from "../registry/browse.js";
 import { FixInputError } from "../registry/registry.js";
 import { SIGNATURE_RE } from "../registry/signature.js";
 import type { Services } from "../services.js";
+import { TerminalError } from "../tmux/errors.js";
 import { TmuxCli } from "../tmux/tmux.js";
 import { trailsDir } from "../config.js";
 import { readCastText } from "../trail/cast.js";
@@ -174,7 +175,13 @@ export class ViewerApi {
   // ---- sessions --------------------------------------------------------------------------------
 
   private async running(): Promise<Set<string>> {
-    return new Set((await this.tmux.listSessions()).map((s) => s.name));
+    try {
+      return new Set((await this.tmux.listSessions()).map((s) => s.name));
+    } catch (err) {
+      // Without tmux nothing runs: the recorded sessions are still worth showing.
+      if (err instanceof TerminalError) return new Set();
+      throw err;
+    }
   }
 
   private async sessions() {
