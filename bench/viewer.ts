@@ -8,6 +8,7 @@
 // Run: `npm run bench -- viewer` (or `node dist-test/bench/viewer.js`). Needs /usr/bin/chromium.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import WebSocket from "ws";
 import { openDatabase } from "../src/storage/db.js";
 import { FixRegistry } from "../src/registry/registry.js";
 import { listFixes } from "../src/registry/browse.js";
@@ -78,7 +79,7 @@ try {
     { unit: "ms", warmup: 2, extra: { fixes: FIXES, what: "Chromium headless: new context + page, navigation, first 50 fixes on screen, as the test harness times it (CDP round trips included)" } },
   );
   const loads = inPage.slice(-LOADS).sort((a, b) => a - b);
-  emit({ name: "viewer.first_load_browser", n: loads.length, p50: percentile(loads, 50), p99: percentile(loads, 99), unit: "ms", fixes: FIXES, what: "Chromium headless, new context each time: navigation start → the first 50 fixes rendered (the page's performance mark)" });
+  emit({ name: "viewer.first_load_browser", n: loads.length, p50: Math.round(percentile(loads, 50) * 10) / 10, p99: Math.round(percentile(loads, 99) * 10) / 10, unit: "ms", fixes: FIXES, what: "Chromium headless, new context each time: navigation start → the first 50 fixes rendered (the page's performance mark)" });
   emit(browserLine);
 
   // Live view latency.
@@ -112,6 +113,20 @@ try {
     emit({ name, n: samples.length, p50: round(percentile(samples, 50)), p99: round(percentile(samples, 99)), unit: "ms", what });
   };
   await rounds("viewer.live_latency", "v", shown, "send_text start → the text in the page's xterm.js (read-only tmux client in node-pty, WebSocket, Chromium headless)");
+  // The same stream read by a WebSocket client in this process: the server's part without the browser.
+  const ws = new WebSocket(`ws://127.0.0.1:${viewer.port}/live?session=bench&token=${viewer.token}`);
+  let streamed = "";
+  ws.on("message", (d: Buffer) => (streamed += d.toString()));
+  await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
+  await rounds(
+    "viewer.live_latency.websocket",
+    "w",
+    async (mark) => {
+      while (!streamed.includes(mark)) await new Promise((r) => setImmediate(r));
+    },
+    "send_text start → the text in the viewer's WebSocket stream, read in-process (no browser)",
+  );
+  ws.close();
   await rounds(
     "viewer.live_latency.baseline_capture_poll",
     "b",
