@@ -22,6 +22,10 @@ export interface RunningViewer {
 export function startViewerProcess(home: string): Promise<RunningViewer> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, "ui"], { env: serverEnv(home), stdio: ["ignore", "pipe", "pipe"] });
+    // However the test or bench ends (a failure included), the viewer does not outlive it.
+    const orphan = () => child.kill("SIGKILL");
+    process.once("exit", orphan);
+    child.once("exit", () => process.removeListener("exit", orphan));
     let out = "";
     let err = "";
     const timer = setTimeout(() => reject(new Error(`the viewer printed no address in 15 s: ${out} ${err}`)), 15_000);
