@@ -4,6 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
+import WebSocket from "ws";
 import { loadConfig } from "../src/config.js";
 import { Services } from "../src/services.js";
 import { startViewer, type Viewer } from "../src/viewer/server.js";
@@ -131,6 +132,28 @@ test("bad input is refused with one sentence: paging, names, bodies, methods, co
   assert.equal((await call("GET", "/api/fixes", { headers: { Host: `127.0.0.1:${viewer.port + 1}` } })).status, 421);
   assert.equal((await call("GET", "/api/fixes", { token: false })).status, 401);
   assert.ok(services.registry.lookupSignature(signatures[5]!), "nothing refused was done");
+});
+
+test("a WebSocket from another origin is refused; one for a session that is not running is closed with the reason", async () => {
+  const base = `ws://127.0.0.1:${viewer.port}/live?token=${viewer.token}`;
+  const status = await new Promise<number>((resolve) => {
+    const ws = new WebSocket(`${base}&session=x`, { headers: { Origin: "http://evil.example" } });
+    ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on("open", () => resolve(101));
+  });
+  assert.equal(status, 403);
+  const bad = await new Promise<number>((resolve) => {
+    const ws = new WebSocket(`${base}&session=${encodeURIComponent("a b")}`);
+    ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on("open", () => resolve(101));
+  });
+  assert.equal(bad, 400);
+  const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
+    const ws = new WebSocket(`${base}&session=nothing-runs`);
+    ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() }));
+  });
+  assert.equal(closed.code, 1011);
+  assert.match(closed.reason, /cannot watch nothing-runs/);
 });
 
 test("without tmux the sessions page still answers: nothing runs", async () => {
