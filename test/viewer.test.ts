@@ -3,6 +3,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { openDatabase } from "../src/storage/db.js";
+import { ExperienceStore } from "../src/experience/store.js";
+import { CODER, seedModule } from "../src/harness/modules.js";
+import { listRequests } from "../src/train/queue.js";
+import { newTaskExamples, until } from "./train-helpers.js";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
@@ -50,6 +55,10 @@ async function openPage(hash: string): Promise<Page> {
 
 before(async () => {
   home = tempHome("xmcp-viewer-");
+  // The coder module's seed rows (version 1 of its tensors), as a first run_harness leaves them.
+  const db = openDatabase(home.home);
+  seedModule(new ExperienceStore(db), CODER);
+  db.close();
   const spawned = await spawnClient(home.home);
   client = spawned.client;
   closeClient = () => spawned.transport.close();
@@ -199,5 +208,34 @@ test("a session's live view shows text typed by send_text within 1 s; its replay
   await page.goto(`${viewer.url}#sessions`);
   await page.locator('tr[data-session="watched"]', { hasText: "live" }).waitFor({ timeout: 5000 });
   await shot(page, "sessions");
+  await page.close();
+});
+
+test("a tensor's page shows its versions and the training request with its gates and metrics; rolling back from the page makes the previous version active", async () => {
+  // A real training round: train_model queues, the worker it starts trains and deploys version 2.
+  await call("train_model", { tensor: CODER.command_tensor, examples: newTaskExamples(4) });
+  const db = openDatabase(home.home);
+  try {
+    const done = await until("the training request to finish", () => listRequests(db, { tensor: CODER.command_tensor }).find((r) => r.finished_at !== null));
+    assert.equal(done.status, "deployed", JSON.stringify(done));
+  } finally {
+    db.close();
+  }
+  const page = await openPage(`#tensor/${encodeURIComponent(CODER.command_tensor)}`);
+  const main = page.locator("main");
+  await main.locator("tr", { hasText: "deployed" }).waitFor({ timeout: 10_000 });
+  assert.match(await main.innerText(), /"max_edit_distance"/); // the gates
+  assert.match(await main.innerText(), /"new_train"/); // the metrics
+  const activeRow = () => main.locator("tr", { has: page.locator(".badge") }).first().innerText();
+  assert.match(await activeRow(), /^2\b/);
+  await shot(page, "tensor-trained");
+  await page.click("#tensor-rollback");
+  await main.locator("tr", { has: page.locator(".badge") }).filter({ hasText: /^1\b/ }).waitFor({ timeout: 5000 });
+  const after = openDatabase(home.home);
+  try {
+    assert.equal(new ExperienceStore(after).activeVersion(CODER.command_tensor), 1);
+  } finally {
+    after.close();
+  }
   await page.close();
 });
