@@ -43,7 +43,7 @@ code, pre, .mono { font-family: ui-monospace, monospace; font-size: 12.5px; }
 pre { background: #1d1f21; color: #ddd; padding: .6em; overflow: auto; margin: .3em 0; }
 .bar { display: inline-block; height: .7em; background: #4a9; vertical-align: middle; margin-right: .4em; }
 .muted { color: #777; }
-.badge { background: #4a9; color: #fff; border-radius: 3px; padding: 0 .4em; font-size: 12px; }
+.badge { background: #4a9; color: #fff; border-radius: 3px; padding: 0 .4em; margin-left: .4em; font-size: 12px; }
 .error { color: #b00; }
 section { margin: 1em 0 2em; }
 input[type=search] { width: 30em; padding: .3em; }
@@ -179,7 +179,7 @@ export const PAGE_JS = String.raw`
       var json = function (v) { return v === null || v === undefined ? "-" : el("pre", {}, JSON.stringify(v, null, 1)); };
       main.append(el("h2", {}, "Tensor ", el("code", {}, name)),
         el("section", {}, el("h3", {}, "Versions"), table(["Version", "Status", "Rows", "Created", "Note"], t.versions.map(function (v) {
-          return el("tr", {}, el("td", { class: "num" }, v.version, v.version === t.active_version ? el("span", { class: "badge" }, " active") : null), el("td", {}, v.status), el("td", { class: "num" }, v.rows), el("td", {}, when(v.created_at)), el("td", {}, v.note));
+          return el("tr", {}, el("td", { class: "num" }, v.version, v.version === t.active_version ? el("span", { class: "badge" }, "active") : null), el("td", {}, v.status), el("td", { class: "num" }, v.rows), el("td", {}, when(v.created_at)), el("td", {}, v.note));
         })), rollback),
         el("section", {}, el("h3", {}, "Training requests"), table(["Request", "Status", "Backend", "Version", "Gates", "Metrics", "Gate results", "Created"], t.requests.map(function (q) {
           return el("tr", {}, el("td", { class: "mono" }, q.id), el("td", {}, q.status, q.error ? el("div", { class: "error" }, q.error) : null), el("td", {}, q.backend), el("td", { class: "num" }, q.version === null ? "-" : q.version), el("td", {}, json(q.gates)), el("td", {}, json(q.metrics)), el("td", {}, json(q.gate_results)), el("td", {}, when(q.created_at)));
