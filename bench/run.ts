@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const ALL = ["startup", "hook", "recall", "registry", "terminal", "replay", "train"];
+const ALL = ["startup", "hook", "recall", "registry", "terminal", "replay", "train", "viewer"];
 const picked = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 let failed = 0;
 for (const name of picked) {

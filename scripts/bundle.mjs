@@ -15,7 +15,7 @@
 // unbundled (the ESM loader resolving and loading hundreds of modules of the MCP SDK and zod),
 // ~210-240 ms bundled, ~145-180 ms bundled and run with the code cache.
 // External (loaded from node_modules at run time): better-sqlite3 (native addon), and typescript,
-// simple-git and openai, which are loaded lazily on the paths that use them.
+// simple-git, openai, node-pty and ws, which are loaded lazily on the paths that use them.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
@@ -73,7 +73,8 @@ const importMetaUrl = {
   },
 };
 
-const external = ["better-sqlite3", "typescript", "simple-git", "openai"];
+// node-pty (a native addon) and ws serve only the viewer (`ui`), which is imported when used.
+const external = ["better-sqlite3", "typescript", "simple-git", "openai", "node-pty", "ws"];
 
 /** Bundle one entry to dist/<name>.bundle.cjs; returns the content hash that names its code cache. */
 async function bundleEntry(entry, name, { forbidden = [], external: externals = external, define } = {}) {
@@ -152,8 +153,8 @@ const cliHash = await bundleEntry(join(root, "src", "cli.ts"), "cli");
 const sqliteVersion = JSON.parse(await readFile(join(dirname(createRequire(import.meta.url).resolve("better-sqlite3")), "..", "package.json"), "utf8")).version;
 const hookHash = await bundleEntry(join(root, "src", "hooks", "hook-main.ts"), "hook", {
   forbidden: [
-    /node_modules[\\/](?:@modelcontextprotocol|zod|yaml|openai|simple-git|typescript)[\\/]/,
-    /src[\\/](?:server|services|transport|tools|train|tmux|harness|harvest)[\\/.]/,
+    /node_modules[\\/](?:@modelcontextprotocol|zod|yaml|openai|simple-git|typescript|ws|node-pty|@xterm|asciinema-player)[\\/]/,
+    /src[\\/](?:server|services|transport|tools|train|tmux|harness|harvest|viewer)[\\/.]/,
   ],
   external: ["bindings", ...external.filter((e) => e !== "better-sqlite3")],
   define: { __XMCP_BETTER_SQLITE3_VERSION__: JSON.stringify(sqliteVersion) },

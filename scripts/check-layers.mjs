@@ -27,6 +27,9 @@ export const FLOORS = [
   // Team sync (issue 12): the op queue over the store, the PostgreSQL hub; the CLI drives it.
   ["sync"],
   ["services"],
+  // The local viewer (`experience-mcp ui`, issue 13): the same reads and corrections over HTTP;
+  // its session replay is also an MCP App, which the resources serve and replay_session points to.
+  ["viewer"],
   // What is stored, as MCP resources (templates, paged list, subscriptions); tools link to them.
   ["resources"],
   ["tools", "doctor"],

@@ -21,6 +21,7 @@ usage:
   experience-mcp show SIGNATURE|ROW_ID|REQUEST_ID|SESSION|TENSOR [--json]   one stored thing in full
   experience-mcp forget SIGNATURE|ROW_ID        delete a fix or an experience row
   experience-mcp edit SIGNATURE --fix TEXT | ROW_ID --value TEXT   correct a fix or a row
+  experience-mcp ui [--port N] [--home DIR]     the local viewer: fixes, tensors, sessions (live and replayed) in a browser (docs/viewer.md)
   experience-mcp trail cast|validate SESSION [--home DIR]
   experience-mcp train-worker [--once | --watch] [--poll-s N] [--home DIR]   run queued train_model requests
   experience-mcp rollback TENSOR [--home DIR]   make the tensor's previous version active again
@@ -140,6 +141,7 @@ const COMMANDS: Record<string, Command> = {
   forget: async (argv) => (await import("./inspect/cli.js")).inspectCommand("forget", argv),
   edit: async (argv) => (await import("./inspect/cli.js")).inspectCommand("edit", argv),
   // Loaded when used: serving never needs it.
+  ui: async (argv) => (await import("./viewer/ui.js")).uiCommand(argv),
   demo: async (argv) => (await import("./demo.js")).demoCommand(argv),
   doctor: async (argv) => (await import("./doctor.js")).doctorCommand(argv),
   "train-worker": async (argv) => (await import("./train/cli.js")).trainWorkerCommand(argv),

@@ -11,7 +11,7 @@ import { openDatabase, type Db } from "../storage/db.js";
 import { repoOf } from "../storage/repo.js";
 import { ExperienceStore, type ExperienceRow } from "../experience/store.js";
 import { FixRegistry } from "../registry/registry.js";
-import { editFix, getFix, listFixes, type FixSummary } from "../registry/browse.js";
+import { getFix, listFixes, type FixSummary } from "../registry/browse.js";
 import { listSessions, readSession, type SessionSummary } from "../trail/browse.js";
 import { getRequest, listRequests, type TrainRequest } from "../train/queue.js";
 import { parseSince } from "../harvest/harvest.js";
@@ -256,7 +256,7 @@ export async function editCommand(argv: string[]): Promise<number> {
   withDb(values.home, (db) => {
     if (SIGNATURE_RE.test(target)) {
       if (values.fix === undefined || values.value !== undefined) throw new UsageError("a fix is edited with --fix TEXT");
-      const stored = editFix(db, target, values.fix);
+      const stored = new FixRegistry(db, { oneShot: true }).edit(target, values.fix);
       if (stored === undefined) throw new NotFound(`no fix ${target}`);
       out(`fix ${target} now reads: ${stored}\n`);
       return;

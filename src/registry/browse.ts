@@ -1,13 +1,10 @@
 /**
  * Browsing and correcting the fix registry by hand (the `list`/`show`/`edit` commands and the MCP
- * resources): every live fix with its decayed strength, and a fix's text replaced. Matching stays in
- * registry.ts; this file only reads rows and rewrites one column, with the registry's own rules:
- * strength decays lazily per epoch, a decayed-away fix is gone, the text is redacted before it is
- * stored, every fix ever shown stays in fix_history, and `fixes_rev` is bumped so that every
- * FixRegistry reading the database picks the change up.
+ * resources, the viewer): every live fix with its decayed strength. Matching and every write
+ * (FixRegistry.edit corrects a fix's text) stay in registry.ts; this file only reads rows, with the
+ * registry's own rules: strength decays lazily per epoch, and a decayed-away fix is gone.
  */
 import type { Db } from "../storage/db.js";
-import { redactSecrets } from "../storage/redact.js";
 import { DAY_MS, decayStrength, STRENGTH } from "../storage/strength.js";
 
 export interface FixSummary {
@@ -32,6 +29,8 @@ export interface FixFilter {
   /** Only fixes registered or updated at or after this time, in ms. */
   since?: number;
   minStrength?: number;
+  /** Only fixes whose text, error, type or signature contains this (case-insensitive for ASCII). */
+  text?: string;
   limit?: number;
   offset?: number;
   now?: number;
@@ -51,9 +50,14 @@ function live(row: Stored, epoch: number): FixSummary | undefined {
 /** Live fixes that pass `filter`, most recently updated first. Strength is decayed in JS, so the filter reads every row. */
 export function listFixes(db: Db, filter: FixFilter = {}): FixSummary[] {
   const epoch = Math.floor((filter.now ?? Date.now()) / (filter.epochMs ?? DAY_MS));
+  // Iterated, not read whole: a page near the top (the viewer's) stops after the rows it needs.
   const rows = db
-    .prepare(`SELECT ${COLUMNS} FROM fixes WHERE (@repo IS NULL OR repo = @repo) AND updated_at >= @since ORDER BY updated_at DESC, signature`)
-    .all({ repo: filter.repo ?? null, since: filter.since ?? 0 }) as Stored[];
+    .prepare(
+      `SELECT ${COLUMNS} FROM fixes WHERE (@repo IS NULL OR repo = @repo) AND updated_at >= @since
+       AND (@text IS NULL OR instr(lower(fix || ' ' || template || ' ' || error_type || ' ' || signature), lower(@text)) > 0)
+       ORDER BY updated_at DESC, signature`,
+    )
+    .iterate({ repo: filter.repo ?? null, since: filter.since ?? 0, text: filter.text || null }) as IterableIterator<Stored>;
   const out: FixSummary[] = [];
   const skip = filter.offset ?? 0;
   let seen = 0;
@@ -71,27 +75,4 @@ export function listFixes(db: Db, filter: FixFilter = {}): FixSummary[] {
 export function getFix(db: Db, signature: string, options: { now?: number; epochMs?: number } = {}): FixSummary | undefined {
   const row = db.prepare(`SELECT ${COLUMNS} FROM fixes WHERE signature = ?`).get(signature) as Stored | undefined;
   return row ? live(row, Math.floor((options.now ?? Date.now()) / (options.epochMs ?? DAY_MS))) : undefined;
-}
-
-/**
- * Replace the fix shown for `signature` (a correction by hand): redacted, kept in fix_history like
- * every fix, strength and counters unchanged. Returns the stored text, or undefined when there is
- * no such fix. Throws when the text is empty after trimming.
- */
-export function editFix(db: Db, signature: string, text: string): string | undefined {
-  const fix = redactSecrets(text.trim()).text;
-  if (!fix) throw new Error("the fix is empty: say what resolves the error");
-  return db
-    .transaction(() => {
-      if (!getFix(db, signature)) return undefined; // none, or decayed away: nothing to correct
-      const rev = db
-        .prepare("INSERT INTO meta (key, value) VALUES ('fixes_rev', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING CAST(value AS INTEGER)")
-        .pluck()
-        .get() as number;
-      const now = Date.now();
-      db.prepare("UPDATE fixes SET fix = ?, rev = ?, updated_at = ? WHERE signature = ?").run(fix, rev, now, signature);
-      db.prepare("INSERT INTO fix_history (signature, fix, sample, created_at) VALUES (?, ?, '', ?)").run(signature, fix, now);
-      return fix;
-    })
-    .immediate();
 }

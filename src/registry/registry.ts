@@ -154,11 +154,13 @@ export class FixRegistry {
         `UPDATE fixes SET status = @status, strength = @strength, epoch = @epoch, successes = @successes, failures = @failures, rev = @rev, updated_at = @now
          WHERE signature = @signature`,
       ),
+      edit: db.prepare("UPDATE fixes SET fix = ?, rev = ?, updated_at = ? WHERE signature = ?"),
       delete: db.prepare("DELETE FROM fixes WHERE signature = ?"),
       addHistory: db.prepare("INSERT INTO fix_history (signature, fix, sample, created_at) VALUES (?, ?, ?, ?)"),
       history: db.prepare("SELECT fix, sample, created_at FROM fix_history WHERE signature = ? ORDER BY id"),
       demote: db.prepare("INSERT INTO fix_demotions (signature, template, names, traits, created_at) VALUES (?, ?, ?, ?, ?)"),
       demotions: db.prepare("SELECT template, names, traits FROM fix_demotions WHERE signature = ? ORDER BY id"),
+      failedOn: db.prepare("SELECT template, created_at FROM fix_demotions WHERE signature = ? ORDER BY id"),
     };
     this.sync();
   }
@@ -356,6 +358,31 @@ export class FixRegistry {
     return { strength: round(Math.max(0, strength)), successes, failures, pruned: result.pruned };
   }
 
+  /**
+   * Replace the fix shown for `signature` (a correction by hand: the `edit` command, the viewer):
+   * redacted, kept in fix_history like every fix, strength and counters unchanged. Returns the
+   * stored text, or undefined when there is no live fix under it (none, or decayed away).
+   */
+  edit(signature: string, text: string): string | undefined {
+    const fix = redactSecrets(text.trim()).text;
+    if (!fix) throw new FixInputError("the fix is empty: say what resolves the error");
+    const epoch = this.epoch();
+    const row = this.db
+      .transaction((): Row | undefined => {
+        const row = this.stmts.get.get(signature) as Row | undefined;
+        if (!row || decayStrength(row.strength, epoch - row.epoch) < STRENGTH.prune) return undefined;
+        const rev = this.stmts.bump.get("fixes_rev") as number;
+        const now = this.now();
+        this.stmts.edit.run(fix, rev, now, signature);
+        this.stmts.addHistory.run(signature, fix, "", now);
+        return { ...row, fix };
+      })
+      .immediate();
+    if (!row) return undefined;
+    this.index.put(this.toEntry(row));
+    return fix;
+  }
+
   /** Delete a fix and its history. Returns the number of fixes removed (0 or 1). */
   remove(signature: string): number {
     const removed = this.db.transaction(() => this.deleteRow(signature)).immediate();
@@ -409,6 +436,11 @@ export class FixRegistry {
   /** Every fix ever registered for a signature, oldest first. */
   history(signature: string): HistoryEntry[] {
     return this.stmts.history.all(signature) as HistoryEntry[];
+  }
+
+  /** The errors the fix was reported failing on (report_outcome with the error), oldest first. */
+  failedOn(signature: string): Array<{ template: string; created_at: number }> {
+    return this.stmts.failedOn.all(signature) as Array<{ template: string; created_at: number }>;
   }
 
   // -------------------------------------------------------------------------------------------

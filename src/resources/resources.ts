@@ -19,6 +19,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { log } from "../log.js";
 import type { Services } from "../services.js";
+import { APP_MIME_TYPE, REPLAY_APP_URI } from "../viewer/app.js";
 import { RESOURCE_TEMPLATES, resourceUri, type ResourceKind } from "./uris.js";
 
 /** Resources per `resources/list` page. */
@@ -111,6 +112,16 @@ export class Resources {
     read("cast", (uri, name) => this.readCast(uri, name));
     read("session", (uri, name) => this.readSession(uri, name));
     read("request", (uri, id) => this.readRequest(uri, id));
+    // The session replay as an MCP App, which replay_session's `_meta.ui.resourceUri` names.
+    this.server.registerResource(
+      "session-replay-app",
+      REPLAY_APP_URI,
+      { description: "MCP App: replays a session's recording inline (the result of replay_session)", mimeType: APP_MIME_TYPE },
+      async (uri) => {
+        const { replayAppHtml } = await import("../viewer/app.js");
+        return { contents: [{ uri: uri.href, mimeType: APP_MIME_TYPE, text: replayAppHtml(), _meta: { ui: { prefersBorder: true } } }] };
+      },
+    );
     const s = this.server.server;
     s.registerCapabilities({ resources: { subscribe: true } });
     // Replaces McpServer's list handler, which has no paging.
@@ -216,18 +227,9 @@ export class Resources {
   }
 
   private async readCast(uri: URL, name: string): Promise<ReadResourceResult> {
-    const { readFileSync, existsSync } = await import("node:fs");
-    const { castPath } = await import("../trail/cast.js");
+    const { readCastText } = await import("../trail/cast.js");
     const { NAME_PATTERN } = await import("../names.js");
-    const path = castPath(this.services.config.home, name);
-    if (!NAME_PATTERN.test(name) || !existsSync(path)) notFound(`recording of session ${name}`);
-    let text = readFileSync(path, "utf8");
-    if (text.length > MAX_CAST_CHARS) {
-      // Still a valid recording: the header, then the last whole events that fit.
-      const header = text.slice(0, text.indexOf("\n") + 1);
-      const tail = text.slice(text.length - (MAX_CAST_CHARS - header.length));
-      text = header + tail.slice(tail.indexOf("\n") + 1);
-    }
+    const text = (NAME_PATTERN.test(name) ? readCastText(this.services.config.home, name, MAX_CAST_CHARS) : undefined) ?? notFound(`recording of session ${name}`);
     return { contents: [{ uri: uri.href, mimeType: "application/x-asciicast", text }] };
   }
 

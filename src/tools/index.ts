@@ -10,6 +10,7 @@ import { sendText } from "./send_text.js";
 import { sendKeys } from "./send_keys.js";
 import { capturePane } from "./capture_pane.js";
 import { validateTrail } from "./validate_trail.js";
+import { replaySession } from "./replay_session.js";
 import { runHarnessTool } from "./run_harness.js";
 import { trainModel } from "./train_model.js";
 import { trainingStatus } from "./training_status.js";
@@ -30,6 +31,7 @@ export const ALL_TOOLS: readonly AnyTool[] = [
   sendKeys,
   capturePane,
   validateTrail,
+  replaySession,
   // harness
   runHarnessTool,
   // train

@@ -83,6 +83,8 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
   kind: ToolKind;
   inputSchema: I;
   outputSchema: O;
+  /** The `ui://` resource of an MCP App that shows this tool's result (the MCP Apps extension). */
+  ui?: string;
   handle(args: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<ToolResult<z.infer<z.ZodObject<O>>>> | ToolResult<z.infer<z.ZodObject<O>>>;
 }
 
@@ -107,6 +109,8 @@ export function registerTool(server: McpServer, tool: AnyTool, config: Config, s
       inputSchema: tool.inputSchema,
       outputSchema: tool.outputSchema,
       annotations: annotationsFor(tool.kind, tool.title),
+      // MCP Apps: `ui.resourceUri`, and the older flat key that hosts before it read.
+      ...(tool.ui ? { _meta: { ui: { resourceUri: tool.ui }, "ui/resourceUri": tool.ui } } : {}),
     },
     async (args: Record<string, unknown>, extra: ToolExtra): Promise<CallToolResult> => {
       const started = performance.now();

@@ -47,6 +47,20 @@ export function readCastHeader(path: string): CastHeader | undefined {
   }
 }
 
+/**
+ * A session's recording as text, at most `maxChars`: a longer one is still a valid recording, its
+ * header and then the last whole events that fit. undefined when there is none.
+ */
+export function readCastText(home: string, session: string, maxChars: number): string | undefined {
+  const path = castPath(home, session);
+  if (!existsSync(path)) return undefined;
+  const text = readFileSync(path, "utf8");
+  if (text.length <= maxChars) return text;
+  const header = text.slice(0, text.indexOf("\n") + 1);
+  const tail = text.slice(text.length - (maxChars - header.length));
+  return header + tail.slice(tail.indexOf("\n") + 1);
+}
+
 export class CastRecorder {
   private fd: number | undefined;
   /** Milliseconds since the epoch that t=0 of the recording stands for. */
