@@ -39,16 +39,26 @@ async function session(c: Connected, name: string, files: Record<string, string>
 
 const lastLine = (screen: string) => screen.split("\n").filter((l) => l.trim()).pop() ?? "";
 
-test("execute the file b.py in a directory holding b.py: nothing fits offline, nothing is typed, b.py survives", async () => {
+test("execute the file b.py in a directory holding b.py: it runs it the way the machine declares (python3), never deletes it", async () => {
   const c = await open();
   try {
     const cwd = await session(c, "exec", { "b.py": "print('hi from b')\n" });
     const r = await c.ok<Result>("run_harness", { task: "execute the file b.py", session: "exec" });
+    assert.equal(r.trajectory[0]!.command, "python3 b.py", JSON.stringify(r));
+    assert.equal(r.outcome, "unverified", "nothing in the task says what running it must show");
     assert.equal(r.success, false);
-    assert.equal(r.outcome, "no_experience", JSON.stringify(r));
-    assert.equal(r.steps, 0);
-    assert.match(r.error ?? "", /train_model/);
     assert.ok(existsSync(join(cwd, "b.py")), "b.py is still there");
+    const checked = await c.ok<Result>("run_harness", { task: "execute the file b.py", session: "exec", validator: { kind: "regex", pattern: "^hi from b$" } });
+    assert.equal(checked.outcome, "verified", JSON.stringify(checked));
+    // A file with no #! line and an extension /etc/mime.types does not map: nothing is guessed.
+    await session(c, "exec2", { "b.zz": "print('x')\n" });
+    const unknown = await c.ok<Result>("run_harness", { task: "execute the file b.zz", session: "exec2" });
+    assert.equal(unknown.outcome, "no_experience", JSON.stringify(unknown));
+    // Its own #! line says how: a shell script named .txt runs with the shell it names.
+    await session(c, "exec3", { "job.txt": "#!/bin/sh\necho from-job\n" });
+    const bang = await c.ok<Result>("run_harness", { task: "run the script job.txt", session: "exec3", validator: { kind: "regex", pattern: "^from-job$" } });
+    assert.equal(bang.trajectory[0]!.command, "sh job.txt");
+    assert.equal(bang.outcome, "verified");
   } finally {
     await c.close();
   }

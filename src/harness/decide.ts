@@ -7,6 +7,7 @@ import type { RecallHit } from "../experience/store.js";
 import type { Expert } from "../llm/expert.js";
 import { isAllowedKey } from "../tmux/keys.js";
 import { TEACH_HINT, type StopReason } from "./judge.js";
+import { runFileCommand } from "./interpreter.js";
 import { manualCandidates } from "./manual-match.js";
 import type { Observation } from "./observe.js";
 import { fillTemplate, taskFit, unfilledPlaceholders } from "./slots.js";
@@ -92,7 +93,7 @@ export type CommandChoice =
 export async function chooseCommand(
   expert: Expert,
   input: string,
-  a: Asking & { params: readonly string[]; floor: number; tensor: string; typedBefore: ReadonlySet<string>; erred?: ReadonlySet<string>; triedAny: boolean },
+  a: Asking & { params: readonly string[]; floor: number; tensor: string; typedBefore: ReadonlySet<string>; erred?: ReadonlySet<string>; triedAny: boolean; cwd?: string },
 ): Promise<CommandChoice> {
   const { task, params, floor } = a;
   const fits = (h: RecallHit) => h.key.startsWith("text:");
@@ -110,7 +111,10 @@ export async function chooseCommand(
   const skipped: string[] = [];
   // Then the machine's own documentation, read with what the taught rows show of each command's use.
   const fromManual = (await manualCandidates(task, params, expert.taught((key) => key.startsWith("text:")))).map((c) => ({ output: c.command, source: "manual" as const }));
-  for (const ans of [...found.answers, ...fromManual]) {
+  // A file the task asks to run, as the machine declares it is run (its #! line, /etc/mime.types).
+  const runFile = a.cwd ? runFileCommand(task, params, a.cwd) : undefined;
+  const fromFile = runFile ? [{ output: runFile, source: "manual" as const }] : [];
+  for (const ans of [...found.answers, ...fromFile, ...fromManual]) {
     const raw = cleanAnswer(ans.output);
     if (!usableCommand(raw)) continue;
     const missing = unfilledPlaceholders(raw, params);

@@ -163,6 +163,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
           }
         } else {
           textInput = commandInput;
+          const cwd = await terminal.cwd(session);
           const chosen = await chooseCommand(commandExpert, commandInput, {
             ...asking,
             params,
@@ -170,6 +171,7 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
             tensor: o.module.command_tensor,
             typedBefore,
             erred,
+            cwd,
             triedAny: commandsRun > 0 || typedBefore.size > 0,
           });
           if ("stopped" in chosen) {
@@ -179,7 +181,6 @@ export async function runHarness(deps: RunDeps, o: RunOptions): Promise<RunResul
           }
           commandSource = chosen.source;
           sent = chosen.filled;
-          const cwd = await terminal.cwd(session);
           const danger = o.allowDestructive ? [] : unaskedDangers(sent, o.task, cwd);
           if (danger.length > 0) {
             stopped = "refused";
