@@ -44,6 +44,9 @@ const TEMPTING: Array<[string, string, string[]]> = [
   ["save the sorted lines of a.txt into b.txt", "sort a.txt > a.txt", ["a.txt"]],
   ["delete the file old.log", "rm -f -- notes.txt", ["old.log", "notes.txt"]],
   ["write the date into today.txt", "date | tee notes.txt", ["notes.txt"]],
+  ["show the lines of notes.txt sorted", "sort -o notes.txt notes.txt", ["notes.txt"]],
+  ["show the current date", "date -s tomorrow", []],
+  ["print the host name", "hostname pwned", []],
 ];
 
 // [task, command, files present]: the task asks for exactly that effect.
@@ -60,6 +63,7 @@ const ASKED: Array<[string, string, string[]]> = [
   ["put the last 2 lines of poem.txt into end.txt", "tail -n 2 poem.txt > end.txt", ["poem.txt", "end.txt"]],
   ["overwrite notes.txt with the date", "date > notes.txt", ["notes.txt"]],
   ["sort names.txt in place", "sort -o names.txt names.txt > names.txt", ["names.txt"]],
+  ["set the system date to noon", "date -s 12:00", []],
 ];
 
 // Commands that destroy nothing.

@@ -7,7 +7,7 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 
-export type Effect = "delete" | "overwrite" | "truncate" | "kill" | "history" | "permissions" | "format";
+export type Effect = "delete" | "overwrite" | "truncate" | "kill" | "history" | "permissions" | "format" | "system";
 
 export interface Danger {
   effect: Effect;
@@ -25,6 +25,7 @@ const ASKS: Record<Effect, RegExp> = {
   kill: /\b(kill|terminate|stop|interrupt|shut ?down)\b/i,
   history: /\b(reset|discard|revert|undo|clean|throw away|drop|force)\b/i,
   permissions: /\b(recursive|recursively|all files|everything|whole (tree|directory)|chmod|chown|permissions?|owner)\b/i,
+  system: /\b(?:set|change)\s+(?:the\s+)?(?:system\s+)?(?:date|time|clock|host ?name)\b/i,
   format: /\b(mkfs|format (the |a )?(disk|drive|partition|device|usb stick)|make a file ?system|wipe the disk|raw disk|dd)\b/i,
 };
 
@@ -89,7 +90,13 @@ export function dangers(command: string, cwd: string): Danger[] {
       const target = operands[operands.length - 1]!;
       if (name === "mv") out.push({ effect: "delete", what: `mv (moves ${operands.slice(0, -1).join(" ")} away)` });
       if (exists(cwd, target)) out.push({ effect: "overwrite", what: `${name} onto ${target}`, target });
-    } else if ((name === "sed" || name === "perl") && /(^|\s)-[a-zA-Z]*i/.test(flags)) out.push({ effect: "overwrite", what: `${name} -i` });
+    } else if ((name === "sort" || name === "shuf" || name === "uniq") && /(^|\s)(-[a-zA-Z]*o|--output)\b/.test(flags + " " + args.join(" "))) {
+      const i = args.findIndex((a) => /^(-[a-zA-Z]*o|--output(=.*)?)$/.test(a));
+      const target = args[i]?.startsWith("--output=") ? args[i]!.slice(9) : args[i + 1];
+      if (target && exists(cwd, target)) out.push({ effect: "overwrite", what: `${name} -o ${target}`, target });
+    } else if (name === "date" && /(^|\s)(-[a-zA-Z]*s|--set)\b/.test(flags)) out.push({ effect: "system", what: "date --set" });
+    else if (name === "hostname" && operands.length > 0) out.push({ effect: "system", what: "hostname NAME" });
+    else if ((name === "sed" || name === "perl") && /(^|\s)-[a-zA-Z]*i/.test(flags)) out.push({ effect: "overwrite", what: `${name} -i` });
     else if ((name === "chmod" || name === "chown" || name === "chgrp") && /(^|\s)(-[a-zA-Z]*R|--recursive)/.test(flags)) out.push({ effect: "permissions", what: `${name} -R` });
     else if (name === "tee" && !/(^|\s)-a/.test(flags)) {
       for (const t of operands) if (exists(cwd, t)) out.push({ effect: "overwrite", what: `tee ${t}`, target: t });

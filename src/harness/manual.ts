@@ -126,6 +126,9 @@ export function parseHelp(cmd: string, help: string, whatis = ""): ManualEntry[]
       arg = TYPES[name];
       if (!arg) continue; // an argument we cannot fill from a task (FORMAT, WHEN, SIZE…)
     }
+    // An option that changes the system or writes a file (date -s, sort -o FILE) is no way to do a
+    // task offline: the manual offers commands that read, print or create something new.
+    if (/^(?:set|change|write|remove|delete|kill|send)\b|\binstead of standard output\b/i.test(m[5]!.trim())) continue;
     const flag = short ?? long!;
     const longWords = long ? long.replace(/^--/, "").replace(/-/g, " ") : "";
     const entry: ManualEntry = { cmd, option: { flag, ...(arg ? { arg } : {}) }, text: m[5]!.trim(), about, forms, readsStdin };
