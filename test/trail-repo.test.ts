@@ -16,22 +16,27 @@ function tempRoot(): { root: string; cleanup: () => void } {
   return { root: join(home, "trails"), cleanup: () => rmSync(home, { recursive: true, force: true }) };
 }
 
-/** git as a person would run it in the trail, but blind to this machine's git config. */
-function gitOut(root: string, args: string[]): string {
+/** The environment of git as a person would run it, but blind to this machine's git config. */
+function plainGitEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("GIT_")) env[k] = v;
-  return execFileSync("git", ["-C", root, ...args], { env: { ...env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" }, encoding: "utf8" });
+  return { ...env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
 }
 
-function assertFsckClean(root: string): void {
+/** git on the trail as a person would run it: its git directory named, `<root>/.trail.git` unless told. */
+function gitOut(root: string, args: string[], gitDir = join(root, ".trail.git"), input?: string): string {
+  return execFileSync("git", ["-C", root, `--git-dir=${gitDir}`, `--work-tree=${root}`, ...args], { env: plainGitEnv(), encoding: "utf8", input });
+}
+
+function assertFsckClean(root: string, gitDir?: string): void {
   // --strict: tree order, modes, header formats; throws (non-zero exit) on any error.
-  const out = gitOut(root, ["fsck", "--strict", "--no-dangling", "--no-progress"]);
+  const out = gitOut(root, ["fsck", "--strict", "--no-dangling", "--no-progress"], gitDir);
   assert.equal(out.trim(), "");
 }
 
 /** Subjects of every commit on main, oldest first. */
-function subjects(root: string): string[] {
-  return gitOut(root, ["log", "--reverse", "--format=%s", "main"]).split("\n").filter(Boolean);
+function subjects(root: string, gitDir?: string): string[] {
+  return gitOut(root, ["log", "--reverse", "--format=%s", "main"], gitDir).split("\n").filter(Boolean);
 }
 
 function seqsOf(subjectList: readonly string[], session: string): number[] {
@@ -136,7 +141,7 @@ test("commitStep rejects bad input and surfaces repository errors instead of dro
     await assert.rejects(repo.commitStep("ok", "paste" as "text", "x", "y"), /Invalid step kind/);
     assert.throws(() => repo.sessionDir("../escape"), /Invalid session name/);
     await repo.commitStep("ok", "text", "x", "y");
-    writeFileSync(join(root, ".git", "refs", "heads", "main"), "garbage\n");
+    writeFileSync(join(root, ".trail.git", "refs", "heads", "main"), "garbage\n");
     await assert.rejects(repo.commitStep("ok", "text", "x", "y"), /does not hold an object id/);
   } finally {
     cleanup();
@@ -274,7 +279,7 @@ test("tree objects hash exactly as git's own mktree, including its directory sor
     const entries = new Map(names.map(([name, mode]) => [name, { mode, oid: mode === "40000" ? sub : blob }]));
     const ours = hashObject("tree", serializeTree(entries)).oid;
     const input = names.map(([name, mode]) => `${mode.padStart(6, "0")} ${mode === "40000" ? "tree" : "blob"} ${mode === "40000" ? sub : blob}\t${name}\n`).join("");
-    const theirs = execFileSync("git", ["-C", root, "mktree", "--missing"], { input, encoding: "utf8", env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null" } }).trim();
+    const theirs = gitOut(root, ["mktree", "--missing"], undefined, input).trim();
     assert.equal(ours, theirs);
     assert.deepEqual(parseTree(serializeTree(entries)), entries);
   } finally {
