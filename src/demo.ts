@@ -82,7 +82,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     if (values.keep) out(`attach:    tmux -L ${config.tmuxSocket} attach -t ${r.session}`);
     out(`replay:    npx experience-mcp trail cast ${r.session} > ${r.session}.cast && asciinema play ${r.session}.cast`);
     const trails = trailsDir(config.home);
-    out(`history:   git --git-dir=${trailGitDir(trails)} --work-tree=${trails} log --oneline -- ${r.session}`);
+    out(`history:   git --git-dir=${trailGitDir(trails)} --work-tree=${trails} log --oneline -- .captures/${r.session}`);
     if (values.keep) out(`end it:    tmux -L ${config.tmuxSocket} kill-session -t ${r.session}`);
     else out(`session:   ${r.session} killed (pass --keep to keep it and attach to it)`);
     return r.success ? 0 : 1;

@@ -163,6 +163,22 @@ test("ensure is idempotent and leaves hooks and signing off, whatever the user's
   }
 });
 
+test("the git directory is trails/.trail.git; a trails/.git that is not a trail (a user's git init there) is left alone", async () => {
+  const { root, cleanup } = tempRoot();
+  try {
+    mkdirSync(root, { recursive: true });
+    execFileSync("git", ["init", "-q", root], { env: plainGitEnv() });
+    const repo = new TrailRepo(root);
+    assert.equal(repo.gitDir, join(root, ".trail.git"));
+    const c = await repo.commitStep("s", "text", "ls", "screen");
+    assert.equal(gitOut(root, ["rev-parse", "main"]).trim(), c.sha);
+    assert.equal(execFileSync("git", ["-C", root, "for-each-ref"], { env: plainGitEnv(), encoding: "utf8" }), "", "the user's repository got nothing");
+    assertFsckClean(root);
+  } finally {
+    cleanup();
+  }
+});
+
 test("3 sessions typing at once in one process (two TrailRepo objects): every step committed, seq contiguous", async () => {
   const { root, cleanup } = tempRoot();
   try {
