@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { connect, type Connected } from "./helpers.js";
 import { TmuxCli } from "../src/tmux/tmux.js";
 import { TrailRepo } from "../src/trail/repo.js";
+import { validateTrail } from "../src/trail/validators.js";
 
 const SOCKET = `xmcp-usergit-${process.pid}`;
 const CLI = fileURLToPath(new URL("../src/cli.js", import.meta.url));
@@ -104,8 +105,6 @@ test("git typed in a session finds no repository; git init makes the user's own;
     assert.deepEqual(typedSoFar.map((l) => Number(l.split(" ")[1])), Array.from({ length: typedSoFar.length }, (_, i) => i + 1), "seq contiguous");
     assert.ok(typedSoFar.some((l) => l.includes('text "git init')), "the typed git init is on the trail");
     assert.notEqual(gitIn([`--git-dir=${gitDir}`, "cat-file", "-e", userSha!]).status, 0, "the user's commit is not in the trail");
-    const tree = trailGit(gitDir, ["ls-tree", "-r", "--name-only", "main", "--", s]).trim().split("\n");
-    assert.deepEqual(tree, [`${s}/mine.txt`], "the workspace file is recorded, the user's .git is not");
 
     // Destructive git in the session: the user's repository does what it says, the trail is untouched.
     const tipBefore = trailGit(gitDir, ["rev-parse", "main"]).trim();
@@ -114,6 +113,10 @@ test("git typed in a session finds no repository; git init makes the user's own;
     const restored = await run(c, s, "cat mine.txt && test ! -e junk.txt");
     assert.equal(restored.rc, 0, restored.out);
     assert.match(restored.out, /^mine$/m, "reset --hard restored the user's file");
+    // A step records the workspace as it is when the step is typed: this line's steps came after
+    // the commit and the wipe had finished.
+    const tree = trailGit(gitDir, ["ls-tree", "-r", "--name-only", "main", "--", s]).trim().split("\n");
+    assert.deepEqual(tree, [`${s}/mine.txt`], "the workspace file is recorded, the user's .git is not");
     assert.equal(gitIn(["--git-dir", join(dir, ".git"), "rev-list", "--count", "--all"]).stdout.trim(), "1");
     const typedAfter = trailSubjects(gitDir, s);
     assert.ok(typedAfter.length > typedSoFar.length);
@@ -169,6 +172,13 @@ test("a data directory of an older version (trail in trails/.git) is read and ap
     } finally {
       await c.close();
     }
+    // Moving it by hand (docs/data.md) gives the new layout, history and all.
+    renameSync(oldGitDir, join(home, "trails", ".trail.git"));
+    const moved = new TrailRepo(join(home, "trails"));
+    assert.equal(moved.gitDir, join(home, "trails", ".trail.git"));
+    const seqs = await moved.countCommits("legacy");
+    assert.equal((await moved.commitStep("legacy", "key", "Enter", "$\n")).seq, seqs + 1);
+    assert.equal((await validateTrail(join(home, "trails"), "legacy")).commits, seqs + 1);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
