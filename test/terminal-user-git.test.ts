@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect, type Connected } from "./helpers.js";
+import { checkTrail } from "../src/doctor.js";
 import { TmuxCli } from "../src/tmux/tmux.js";
 import { TrailRepo } from "../src/trail/repo.js";
 import { validateTrail } from "../src/trail/validators.js";
@@ -172,8 +173,12 @@ test("a data directory of an older version (trail in trails/.git) is read and ap
     } finally {
       await c.close();
     }
-    // Moving it by hand (docs/data.md) gives the new layout, history and all.
+    // doctor says how to move it; moving it by hand gives the new layout, history and all.
+    const [warned] = checkTrail(home);
+    assert.equal(warned?.status, "warn");
+    assert.equal(warned?.fix, `stop the servers using ${home}, then mv ${oldGitDir} ${join(home, "trails", ".trail.git")}`);
     renameSync(oldGitDir, join(home, "trails", ".trail.git"));
+    assert.equal(checkTrail(home)[0]?.status, "ok");
     const moved = new TrailRepo(join(home, "trails"));
     assert.equal(moved.gitDir, join(home, "trails", ".trail.git"));
     const seqs = await moved.countCommits("legacy");

@@ -10,7 +10,7 @@ import { NAME_PATTERN } from "../names.js";
 import { catFileBatch, git, isOid, trailGitDir } from "./git.js";
 import { CAPTURES_DIR, capturePath, MAIN_REF, TIMESTAMP_TRAILER, type StepKind } from "./repo.js";
 
-export { isOid, trailGitDir } from "./git.js";
+export { isOid, TRAIL_GIT_DIR, trailGitDir } from "./git.js";
 export type { StepKind } from "./repo.js";
 
 /** One step commit: `<session>: <seq> <text|key> <payload>` (repo.ts's commitSubject). */
