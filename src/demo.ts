@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { loadConfig, trailsDir } from "./config.js";
 import { Services } from "./services.js";
 import { isStopping, onShutdown } from "./shutdown.js";
+import { trailGitDir } from "./trail/read.js";
 import { validateTrail } from "./trail/validators.js";
 import { runHarness } from "./harness/loop.js";
 import { CODER } from "./harness/modules.js";
@@ -80,7 +81,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     out("");
     if (values.keep) out(`attach:    tmux -L ${config.tmuxSocket} attach -t ${r.session}`);
     out(`replay:    npx experience-mcp trail cast ${r.session} > ${r.session}.cast && asciinema play ${r.session}.cast`);
-    out(`history:   git -C ${trailsDir(config.home)} log --oneline -- ${r.session}`);
+    const trails = trailsDir(config.home);
+    out(`history:   git --git-dir=${trailGitDir(trails)} --work-tree=${trails} log --oneline -- .captures/${r.session}`);
     if (values.keep) out(`end it:    tmux -L ${config.tmuxSocket} kill-session -t ${r.session}`);
     else out(`session:   ${r.session} killed (pass --keep to keep it and attach to it)`);
     return r.success ? 0 : 1;

@@ -13,7 +13,7 @@ import { existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type Database from "better-sqlite3";
-import { loadConfig } from "./config.js";
+import { loadConfig, trailsDir } from "./config.js";
 import {
   applySchema,
   DAMAGED_MARKER,
@@ -25,6 +25,7 @@ import {
   type Db,
 } from "./storage/db.js";
 import { tokenSet } from "./experience/tokenize.js";
+import { TRAIL_GIT_DIR, trailGitDir } from "./trail/read.js";
 import { missingProgramSentence } from "./faults.js";
 import { log } from "./log.js";
 import { createRequire } from "node:module";
@@ -131,6 +132,24 @@ export function checkDatabase(home: string): Check[] {
     db.close();
   }
   return checks;
+}
+
+/** Where the terminal trail keeps its git directory; the layout of older versions is worth moving. */
+export function checkTrail(home: string): Check[] {
+  const root = trailsDir(home);
+  const gitDir = trailGitDir(root);
+  if (!existsSync(join(gitDir, "HEAD"))) return [];
+  if (gitDir !== join(root, TRAIL_GIT_DIR)) {
+    return [
+      {
+        name: "trail",
+        status: "warn",
+        detail: `the trail is in ${gitDir} (the layout of older versions): git typed in a session finds it, so git reset --hard or git clean -fdx there would change it`,
+        fix: `stop the servers using ${home}, then mv ${gitDir} ${join(root, TRAIL_GIT_DIR)}`,
+      },
+    ];
+  }
+  return [{ name: "trail", status: "ok", detail: `git directory ${gitDir}, outside every session's directory` }];
 }
 
 export function checkProgram(name: string, bin: string, args: string[], usedFor: string): Check {
@@ -332,6 +351,7 @@ export function runDoctor(home: string, options: { repair?: boolean; tmuxBin?: s
   const checks = [
     ...checkHome(home),
     ...checkDatabase(home),
+    ...checkTrail(home),
     checkProgram("tmux", options.tmuxBin ?? "tmux", ["-V"], "the terminal tools need it"),
     checkProgram("git", "git", ["--version"], "terminal trails are git repositories"),
   ];

@@ -1,7 +1,7 @@
 // run_harness with the built-in coder module, offline (no LLM), against a real tmux.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, tempHome, textOf, writeModule, type Connected } from "./helpers.js";
@@ -327,6 +327,10 @@ test("experience-mcp demo prints the steps, the verdict, the trail scores and ho
     assert.match(out, /verdict:\s+SUCCESS after 2 steps/);
     assert.match(out, /trail:\s+\{"commits":2,/);
     assert.match(out, /replay:\s+npx experience-mcp trail cast demo-/);
+    // The history line runs as printed (the trail's git directory is not trails/.git).
+    const history = /^history:\s+git (.+)$/m.exec(out)?.[1]?.split(" ");
+    assert.ok(history, out);
+    assert.match(execFileSync("git", history, { encoding: "utf8" }), /demo-\d+: 1 text "echo hello world"/);
     assert.doesNotMatch(out, /attach:|node dist/);
     assert.match(out, /session:\s+demo-\d+ killed \(pass --keep/);
     assert.ok(session);

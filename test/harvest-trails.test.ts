@@ -129,7 +129,7 @@ test("harvest trails: triples, rows recalled by a similar screen, a candidate fi
   assert.match(rows[0]!.value, /^ls nonexistent_dir\n(?:.*\n)*ls: cannot access/);
   const repos = db.prepare("SELECT DISTINCT repo FROM rows WHERE tensor = 'trails'").pluck().all() as string[];
   assert.equal(repos.length, 1);
-  assert.ok(repos[0]!.endsWith(join("trails", ".git")), `scoped to the trail repository: ${repos[0]}`);
+  assert.ok(repos[0]!.endsWith(join("trails", ".trail.git")), `scoped to the trail repository: ${repos[0]}`);
 
   // A similar screen recalls what was run there and what came of it.
   const hits = store.recall("$ ls: cannot access 'nonexistent_dir': No such file or directory", { tensor: "trails", k: 3 });

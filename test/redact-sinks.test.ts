@@ -42,7 +42,7 @@ function walk(dir: string, skip: (path: string) => boolean, out: string[] = []):
 /** Every readable form of a file: itself, and inflated when it is a loose git object. */
 function contents(path: string): Buffer {
   const raw = readFileSync(path);
-  if (/[/\\]\.git[/\\]objects[/\\][0-9a-f]{2}[/\\][0-9a-f]{38}$/.test(path)) return Buffer.concat([raw, inflateSync(raw)]);
+  if (/[/\\]\.(?:trail\.)?git[/\\]objects[/\\][0-9a-f]{2}[/\\][0-9a-f]{38}$/.test(path)) return Buffer.concat([raw, inflateSync(raw)]);
   return raw;
 }
 
@@ -224,7 +224,7 @@ test("planted through every write path, no secret of the corpus reaches the disk
   db.close();
   t.diagnostic(`paths taken: ${JSON.stringify(taken)}`);
   for (const [k, v] of Object.entries(taken)) assert.ok(v > 0, `nothing stored through ${k}`);
-  const trailGit = join(home, "trails", ".git");
+  const trailGit = join(home, "trails", ".trail.git");
   const subjects = spawnSync("git", ["--git-dir", trailGit, "log", "--format=%s", "main"], { encoding: "utf8" }).stdout;
   assert.match(subjects, /<secret: \d+ chars>/, "the secret:true text is recorded as a placeholder");
   assert.ok(subjects.split("\n").length > 100, "every chunk typed is a commit");

@@ -257,9 +257,10 @@ test("3 sessions typing at once through MCP: every chunk and key has its commit,
         return commits;
       }),
     );
-    const trails = join(c.home, "trails");
+    // The trail's git directory, outside the sessions' directories (not trails/.git).
+    const trailGit = `--git-dir=${join(c.home, "trails", ".trail.git")}`;
     for (const [i, s] of sessions.entries()) {
-      const subjects = execFileSync("git", ["-C", trails, "log", "--format=%s"], { encoding: "utf8" })
+      const subjects = execFileSync("git", [trailGit, "log", "--format=%s"], { encoding: "utf8" })
         .split("\n")
         .filter((l) => l.startsWith(`${s}: `));
       assert.equal(subjects.length, typed[i], `${s}: one commit per chunk and per key`);
@@ -267,7 +268,7 @@ test("3 sessions typing at once through MCP: every chunk and key has its commit,
       const seqs = subjects.map((l) => Number(l.split(" ")[1])).sort((a, b) => a - b);
       assert.deepEqual(seqs, Array.from({ length: typed[i]! }, (_, k) => k + 1));
     }
-    execFileSync("git", ["-C", trails, "fsck", "--strict", "--no-progress"], { stdio: "pipe" });
+    execFileSync("git", [trailGit, "fsck", "--strict", "--no-progress"], { stdio: "pipe" });
   } finally {
     await c.close();
   }

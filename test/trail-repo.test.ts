@@ -16,22 +16,27 @@ function tempRoot(): { root: string; cleanup: () => void } {
   return { root: join(home, "trails"), cleanup: () => rmSync(home, { recursive: true, force: true }) };
 }
 
-/** git as a person would run it in the trail, but blind to this machine's git config. */
-function gitOut(root: string, args: string[]): string {
+/** The environment of git as a person would run it, but blind to this machine's git config. */
+function plainGitEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("GIT_")) env[k] = v;
-  return execFileSync("git", ["-C", root, ...args], { env: { ...env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" }, encoding: "utf8" });
+  return { ...env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
 }
 
-function assertFsckClean(root: string): void {
+/** git on the trail as a person would run it: its git directory named, `<root>/.trail.git` unless told. */
+function gitOut(root: string, args: string[], gitDir = join(root, ".trail.git"), input?: string): string {
+  return execFileSync("git", ["-C", root, `--git-dir=${gitDir}`, `--work-tree=${root}`, ...args], { env: plainGitEnv(), encoding: "utf8", input });
+}
+
+function assertFsckClean(root: string, gitDir?: string): void {
   // --strict: tree order, modes, header formats; throws (non-zero exit) on any error.
-  const out = gitOut(root, ["fsck", "--strict", "--no-dangling", "--no-progress"]);
+  const out = gitOut(root, ["fsck", "--strict", "--no-dangling", "--no-progress"], gitDir);
   assert.equal(out.trim(), "");
 }
 
 /** Subjects of every commit on main, oldest first. */
-function subjects(root: string): string[] {
-  return gitOut(root, ["log", "--reverse", "--format=%s", "main"]).split("\n").filter(Boolean);
+function subjects(root: string, gitDir?: string): string[] {
+  return gitOut(root, ["log", "--reverse", "--format=%s", "main"], gitDir).split("\n").filter(Boolean);
 }
 
 function seqsOf(subjectList: readonly string[], session: string): number[] {
@@ -136,7 +141,7 @@ test("commitStep rejects bad input and surfaces repository errors instead of dro
     await assert.rejects(repo.commitStep("ok", "paste" as "text", "x", "y"), /Invalid step kind/);
     assert.throws(() => repo.sessionDir("../escape"), /Invalid session name/);
     await repo.commitStep("ok", "text", "x", "y");
-    writeFileSync(join(root, ".git", "refs", "heads", "main"), "garbage\n");
+    writeFileSync(join(root, ".trail.git", "refs", "heads", "main"), "garbage\n");
     await assert.rejects(repo.commitStep("ok", "text", "x", "y"), /does not hold an object id/);
   } finally {
     cleanup();
@@ -153,6 +158,22 @@ test("ensure is idempotent and leaves hooks and signing off, whatever the user's
     assert.equal(gitOut(root, ["config", "core.hooksPath"]).trim(), "/dev/null");
     assert.equal(gitOut(root, ["config", "commit.gpgSign"]).trim(), "false");
     assert.equal(gitOut(root, ["symbolic-ref", "HEAD"]).trim(), "refs/heads/main");
+  } finally {
+    cleanup();
+  }
+});
+
+test("the git directory is trails/.trail.git; a trails/.git that is not a trail (a user's git init there) is left alone", async () => {
+  const { root, cleanup } = tempRoot();
+  try {
+    mkdirSync(root, { recursive: true });
+    execFileSync("git", ["init", "-q", root], { env: plainGitEnv() });
+    const repo = new TrailRepo(root);
+    assert.equal(repo.gitDir, join(root, ".trail.git"));
+    const c = await repo.commitStep("s", "text", "ls", "screen");
+    assert.equal(gitOut(root, ["rev-parse", "main"]).trim(), c.sha);
+    assert.equal(execFileSync("git", ["-C", root, "for-each-ref"], { env: plainGitEnv(), encoding: "utf8" }), "", "the user's repository got nothing");
+    assertFsckClean(root);
   } finally {
     cleanup();
   }
@@ -274,7 +295,7 @@ test("tree objects hash exactly as git's own mktree, including its directory sor
     const entries = new Map(names.map(([name, mode]) => [name, { mode, oid: mode === "40000" ? sub : blob }]));
     const ours = hashObject("tree", serializeTree(entries)).oid;
     const input = names.map(([name, mode]) => `${mode.padStart(6, "0")} ${mode === "40000" ? "tree" : "blob"} ${mode === "40000" ? sub : blob}\t${name}\n`).join("");
-    const theirs = execFileSync("git", ["-C", root, "mktree", "--missing"], { input, encoding: "utf8", env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null" } }).trim();
+    const theirs = gitOut(root, ["mktree", "--missing"], undefined, input).trim();
     assert.equal(ours, theirs);
     assert.deepEqual(parseTree(serializeTree(entries)), entries);
   } finally {

@@ -13,16 +13,16 @@
  * One file: one pass per session (group commits into steps, make triples, pair a failed line with
  * the one that fixed it, advance the cursor) over one cursor state that every stage updates.
  */
+import { realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Db } from "../storage/db.js";
 import { hidesSecret, redactSecrets, SECRET_PLACEHOLDER } from "../storage/redact.js";
 import { ExperienceStore, type NewRow } from "../experience/store.js";
 import { shellQuote } from "../harness/slots.js";
 import { unsolvedRun, type UnsolvedRun } from "../harness/record.js";
-import { repoOf } from "../storage/repo.js";
 import { meaningfulLines, normalizeError } from "../registry/normalize.js";
 import { FixRegistry } from "../registry/registry.js";
-import { isOid, readCaptures, readSessionCommits, trailSessions, trailTip, type StepKind, type TrailCommit } from "../trail/read.js";
+import { isOid, readCaptures, readSessionCommits, trailGitDir, trailSessions, trailTip, type StepKind, type TrailCommit } from "../trail/read.js";
 import { extractPairs, registerCandidate } from "./pairs.js";
 import type { ToolCall } from "./transcript.js";
 
@@ -360,7 +360,8 @@ export async function harvestTrails(db: Db, options: TrailHarvestOptions): Promi
   const markPair = db.prepare("INSERT OR IGNORE INTO harvested_pairs (tool_use_id, signature, harvested_at) VALUES (?, ?, ?)");
   const store = new ExperienceStore(db);
   const registry = new FixRegistry(db);
-  const repo = repoOf(root);
+  // Rows are scoped to the trail repository (its git directory, as repoOf names a repository).
+  const repo = realpathSync(trailGitDir(root));
 
   for (const session of sessions) {
     const key = metaKey(root, session);

@@ -100,11 +100,46 @@ export function runProcess(file: string, args: readonly string[], env: NodeJS.Pr
 }
 
 /**
- * `git -C <root> --git-dir=<root>/.git --work-tree=<root> ARGS`: explicit dirs so no parent
+ * The trail's git directory, `<root>/.trail.git`: outside every session's work tree
+ * (`<root>/<session>/`) and not named `.git`, so git run in a session finds no repository there,
+ * and a user's `git init`, `git add`, `git reset --hard` or `git clean -fdx` is theirs, never ours.
+ * Its name starts with a dot, which no session name can (NAME_PATTERN).
+ */
+export const TRAIL_GIT_DIR = ".trail.git";
+
+/**
+ * Where the trail of `root` keeps its git directory: the one definition every reader and writer
+ * uses. Data directories made before it kept the trail in `<root>/.git`; such a trail (recognised
+ * by the identity its config names) is read and written where it is while `.trail.git` is absent.
+ */
+export function trailGitDir(root: string): string {
+  const current = join(root, TRAIL_GIT_DIR);
+  if (existsSync(join(current, "HEAD"))) return current;
+  const legacy = join(root, ".git");
+  return isOurLegacyTrail(legacy) ? legacy : current;
+}
+
+/** A `<root>/.git` made by an older version: a repository whose config names the trail identity. */
+function isOurLegacyTrail(gitDir: string): boolean {
+  if (!existsSync(join(gitDir, "HEAD"))) return false;
+  try {
+    return readFileSync(join(gitDir, "config"), "utf8").includes(`email = ${TRAIL_IDENTITY.email}`);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `git -C <root> --git-dir=<trail git dir> --work-tree=<root> ARGS`: explicit dirs so no other
  * repository is ever found; -C so pathspecs are relative to the repository's top.
  */
 export function git(root: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  return runProcess("git", ["-C", root, `--git-dir=${join(root, ".git")}`, `--work-tree=${root}`, ...args], gitEnv(), opts).catch((e: unknown) => {
+  return gitAt(trailGitDir(root), root, args, opts);
+}
+
+/** `git` on an explicit git directory and work tree (a repository being built, before it has its place). */
+export function gitAt(gitDir: string, workTree: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return runProcess("git", ["-C", workTree, `--git-dir=${gitDir}`, `--work-tree=${workTree}`, ...args], gitEnv(), opts).catch((e: unknown) => {
     // Name the subcommand, not the (long, private) --git-dir path, in the message.
     if (e instanceof ProcessError) throw new ProcessError("git", args, e.code, e.stderr);
     throw e;

@@ -7,10 +7,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { NAME_PATTERN } from "../names.js";
-import { catFileBatch, git, isOid } from "./git.js";
+import { catFileBatch, git, isOid, trailGitDir } from "./git.js";
 import { CAPTURES_DIR, capturePath, MAIN_REF, TIMESTAMP_TRAILER, type StepKind } from "./repo.js";
 
-export { isOid } from "./git.js";
+export { isOid, TRAIL_GIT_DIR, trailGitDir } from "./git.js";
 export type { StepKind } from "./repo.js";
 
 /** One step commit: `<session>: <seq> <text|key> <payload>` (repo.ts's commitSubject). */
@@ -24,7 +24,7 @@ export interface TrailCommit {
 
 /** The commit the trail's main branch is at; null without a repository or a commit. */
 export async function trailTip(root: string): Promise<string | null> {
-  if (!existsSync(join(root, ".git", "HEAD"))) return null;
+  if (!existsSync(join(trailGitDir(root), "HEAD"))) return null;
   const r = await git(root, ["rev-parse", "--verify", "-q", `${MAIN_REF}^{commit}`], { okCodes: [1] });
   return r.code === 0 ? r.stdout.toString("utf8").trim() : null;
 }

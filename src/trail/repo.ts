@@ -8,6 +8,7 @@ import {
   casRefSync,
   catFileBatch,
   git,
+  gitAt,
   gitEnv,
   hashObject,
   parseTree,
@@ -17,6 +18,7 @@ import {
   redactBlob,
   serializeTree,
   TRAIL_IDENTITY,
+  trailGitDir,
   treeSortKey,
   writeLooseObjectSync,
   ZERO_OID,
@@ -25,7 +27,9 @@ import {
 } from "./git.js";
 
 /**
- * The trail repository: `<home>/trails`, one git commit per keystroke chunk.
+ * The trail repository: `<home>/trails`, one git commit per keystroke chunk. Its git directory is
+ * `<home>/trails/.trail.git` (trailGitDir in git.ts; `<home>/trails/.git` in data directories made
+ * by older versions), outside every session's directory: git typed in a session never finds it.
  *
  * Layout of every commit's tree:
  *   <session>/...                    the session's workspace (what the agent typed), as on disk
@@ -60,7 +64,10 @@ export const TIMESTAMP_TRAILER = "Experience-Timestamp-Ms";
 
 /** Directories in a workspace that are generated, never typed: not recorded (and not walked). */
 const SKIP_DIRS = new Set(["node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".venv"]);
-/** Names git refuses in trees (`.git` and its NTFS/HFS aliases): a nested repo is not recorded. */
+/**
+ * Names git refuses in trees (`.git` and its NTFS/HFS aliases): a user's own repository (a
+ * `git init` typed in the session) is not recorded, its work tree files are.
+ */
 const RESERVED_NAME = /^(\.git[. ]*|git~\d+)$/i;
 /** A file modified this close to when we hashed it may change again within the same mtime tick. */
 const RACY_MS = 2000;
@@ -188,7 +195,7 @@ export class TrailRepo {
 
   constructor(root: string, options: TrailRepoOptions = {}) {
     this.root = resolve(root);
-    this.gitDir = join(this.root, ".git");
+    this.gitDir = trailGitDir(this.root);
     this.now = options.now ?? Date.now;
     let state = STATES.get(this.root);
     if (!state) {
@@ -225,13 +232,14 @@ export class TrailRepo {
       await simpleGit({ baseDir: tmp, unsafe: { allowUnsafeConfigPaths: true }, completion: { onClose: true, onExit: false } })
         .env(gitEnv())
         .init();
-      await git(tmp, ["symbolic-ref", "HEAD", MAIN_REF]);
+      const tmpGitDir = join(tmp, ".git");
+      await gitAt(tmpGitDir, tmp, ["symbolic-ref", "HEAD", MAIN_REF]);
       // Our own settings appended to the config git just wrote (the directory is still private to
       // us): one write instead of a git process per key.
       const settings = REPO_CONFIG.map(([section, key, value]) => `[${section}]\n\t${key} = ${value}\n`).join("");
-      await appendFile(join(tmp, ".git", "config"), settings);
+      await appendFile(join(tmpGitDir, "config"), settings);
       try {
-        await rename(join(tmp, ".git"), this.gitDir);
+        await rename(tmpGitDir, this.gitDir);
       } catch (e) {
         if (!this.isRepo()) throw e; // lost the race to another process: theirs is as good
       }
