@@ -79,10 +79,21 @@ const serve: Command = async (argv) => {
   const transport = new ResilientStdioTransport();
   // A client stops its server by closing stdin or by a signal: both are a normal end.
   exitCodeOnSignal(0);
-  onShutdown(() => app.close().catch((err) => log("warn", "close failed", err)));
+  let teamSync: { stop(): Promise<void> } | undefined;
+  // The background sync stops first: it must not write to a database the server has closed.
+  onShutdown(async () => {
+    await teamSync?.stop();
+    await app.close().catch((err) => log("warn", "close failed", err));
+  });
   transport.onclose = () => void shutdown(0, "stdin closed");
   await app.server.connect(transport);
   log("info", `serving ${app.tools.length} tools from ${config.home}`);
+  const { hubUrl, team } = config.settings;
+  if (hubUrl && team && !config.readOnly) {
+    // After connect and loaded on demand (pg too, at its first connection): start-up does not wait.
+    const { startTeamSync } = await import("./sync/background.js");
+    teamSync = startTeamSync(app.services, hubUrl, team, config.settings.syncIntervalS * 1000);
+  }
   // Started by hand in a terminal: say why nothing happens. A client's pipe is never a TTY.
   if (process.stdin.isTTY) process.stderr.write(`experience-mcp ${VERSION}: waiting for an MCP client on stdin (connect one as the README shows; Ctrl-C quits)\n`);
   return -1; // keep running
