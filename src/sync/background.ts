@@ -63,7 +63,11 @@ export class BackgroundSync {
     if (this.running) return;
     const wait = this.retryAt - Date.now();
     if (wait > 0) return this.retryIn(wait);
-    this.running = this.loop().finally(() => (this.running = undefined));
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+      // A kick that came after the loop's last look at `wanted` is not lost.
+      if (this.wanted) this.kick();
+    });
   }
 
   private async loop(): Promise<void> {
@@ -75,7 +79,9 @@ export class BackgroundSync {
         if (this.stopped) return;
         this.failures = 0;
         this.retryAt = 0;
-        this.options.onSync?.(finished(this.db, moved));
+        const result = finished(this.db, moved);
+        log("debug", `team sync: ${JSON.stringify(result)}`);
+        this.options.onSync?.(result);
       } catch (err) {
         if (this.stopped) return;
         this.drop();
