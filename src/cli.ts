@@ -92,7 +92,7 @@ const serve: Command = async (argv) => {
   if (hubUrl && team && !config.readOnly) {
     // After connect and loaded on demand (pg too, at its first connection): start-up does not wait.
     const { startTeamSync } = await import("./sync/background.js");
-    teamSync = startTeamSync(app.services, hubUrl, team, config.settings.syncIntervalS * 1000);
+    teamSync = startTeamSync(config.home, (l) => app.services.onWrite(l), hubUrl, team, config.settings.syncIntervalS * 1000);
   }
   // Started by hand in a terminal: say why nothing happens. A client's pipe is never a TTY.
   if (process.stdin.isTTY) process.stderr.write(`experience-mcp ${VERSION}: waiting for an MCP client on stdin (connect one as the README shows; Ctrl-C quits)\n`);

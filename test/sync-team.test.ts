@@ -118,6 +118,8 @@ test("three machines sync in the background through a real PostgreSQL hub", { sk
   let signature = "";
 
   await t.test("a fix registered on A answers B's hook after B's background sync, B never running sync", async () => {
+    // B's recall has read its registry before the fix exists: its cache must follow the pull.
+    assert.ok(!JSON.stringify(await call(machines.b.client, "recall", { query: TSC })).includes(TSC_FIX));
     const fix = await call(machines.a.client, "register_fix", { error: TSC, fix: TSC_FIX, context: "npx" });
     signature = fix.signature as string;
     const project = join(home, "app");
@@ -137,6 +139,8 @@ test("three machines sync in the background through a real PostgreSQL hub", { sk
     assert.ok(answer.includes(TSC_FIX));
     // LISTEN/NOTIFY, not the 30 s poll: B had it within a few hook runs.
     assert.ok(took < 5_000, `took ${took} ms`);
+    const recall = await call(machines.b.client, "recall", { query: `Exit code 2\n${TSC}` });
+    assert.ok(JSON.stringify(recall).includes(TSC_FIX), JSON.stringify(recall));
   });
 
   await t.test("3 × 500 concurrent outcome reports through the three servers give exact pooled totals on all three", async () => {

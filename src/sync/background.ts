@@ -11,7 +11,7 @@
  * the first) and applying is idempotent, so they need no lock between them.
  */
 import type { Client as PgClient, Notification } from "pg";
-import type { Db } from "../storage/db.js";
+import { openDatabase, type Db } from "../storage/db.js";
 import { log } from "../log.js";
 import { asTeam, hubClient, listenTeam } from "./hub.js";
 import { enableSync } from "./local.js";
@@ -26,8 +26,8 @@ export interface BackgroundOptions {
   localPollMs?: number;
   /** false: no LISTEN, pulls only by interval (the benchmark's baseline). */
   listen?: boolean;
-  /** Called after each successful sync (tests and the benchmark watch it). */
-  onSync?: (result: SyncResult) => void;
+  /** Called after each successful sync with how long it took (the benchmark watches it). */
+  onSync?: (result: SyncResult, ms: number) => void;
 }
 
 const BACKOFF_MIN_MS = 1_000;
@@ -75,13 +75,14 @@ export class BackgroundSync {
       this.wanted = false;
       try {
         const client = await this.connected();
+        const started = performance.now();
         const moved = await syncOver(client, this.db, this.options.url, this.options.team, () => this.stopped);
         if (this.stopped) return;
         this.failures = 0;
         this.retryAt = 0;
         const result = finished(this.db, moved);
         log("debug", `team sync: ${JSON.stringify(result)}`);
-        this.options.onSync?.(result);
+        this.options.onSync?.(result, performance.now() - started);
       } catch (err) {
         if (this.stopped) return;
         this.drop();
@@ -144,22 +145,28 @@ export class BackgroundSync {
 }
 
 /**
- * The server's team sync: started once the server is connected, on its database, pushing after
- * each tool call that wrote. A database that cannot be opened leaves sync off (the tools say why).
+ * The server's team sync: started once the server is connected, pushing after each tool call that
+ * wrote. It has its own connection to the database: the registry's cache notices another
+ * connection's commits (PRAGMA data_version), not its own connection's. A database that cannot be
+ * opened leaves sync off (the tools say why).
  */
-export function startTeamSync(services: { db: Db; onWrite(listener: () => void): () => void }, url: string, team: string, intervalMs: number): { stop(): Promise<void> } {
+export function startTeamSync(home: string, onWrite: (listener: () => void) => () => void, url: string, team: string, intervalMs: number): { stop(): Promise<void> } {
+  let db: Db | undefined;
   let sync: BackgroundSync;
   try {
-    sync = new BackgroundSync(services.db, { url, team, intervalMs });
+    db = openDatabase(home);
+    sync = new BackgroundSync(db, { url, team, intervalMs });
   } catch (err) {
+    db?.close();
     log("warn", `team sync is off: ${(err as Error).message}`);
     return { stop: async () => undefined };
   }
-  const off = services.onWrite(() => sync.kick());
+  const off = onWrite(() => sync.kick());
   return {
     async stop() {
       off();
       await sync.stop();
+      db?.close();
     },
   };
 }
