@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { loadConfig, SETTINGS_ENV, type Config } from "./config.js";
 import { faultSentence, firstLine } from "./faults.js";
 import { log, writeStderr } from "./log.js";
-import { exitCodeOnSignal, installProcessGuards, isOutputGone, onShutdown, shutdown } from "./shutdown.js";
+import { exitCodeOnSignal, installProcessGuards, isOutputGone, isStopping, onShutdown, shutdown } from "./shutdown.js";
 import { VERSION } from "./version.js";
 import { openDatabase } from "./storage/db.js";
 import { ExperienceStore } from "./experience/store.js";
@@ -90,9 +90,17 @@ const serve: Command = async (argv) => {
   log("info", `serving ${app.tools.length} tools from ${config.home}`);
   const { hubUrl, team } = config.settings;
   if (hubUrl && team && !config.readOnly) {
-    // After connect and loaded on demand (pg too, at its first connection): start-up does not wait.
-    const { startTeamSync } = await import("./sync/background.js");
-    teamSync = startTeamSync(config.home, (l) => app.services.onWrite(l), hubUrl, team, config.settings.syncIntervalS * 1000);
+    // Once the handshake is done (or after 1 s, for a client that never says so), loaded on demand
+    // (pg at its first connection): loading it and opening the store must not delay `initialize`.
+    let started = false;
+    const start = async (): Promise<void> => {
+      if (started || isStopping()) return;
+      started = true;
+      const { startTeamSync } = await import("./sync/background.js");
+      if (!isStopping()) teamSync = startTeamSync(config.home, (l) => app.services.onWrite(l), hubUrl, team, config.settings.syncIntervalS * 1000);
+    };
+    app.server.server.oninitialized = () => void start();
+    setTimeout(() => void start(), 1000).unref();
   }
   // Started by hand in a terminal: say why nothing happens. A client's pipe is never a TTY.
   if (process.stdin.isTTY) process.stderr.write(`experience-mcp ${VERSION}: waiting for an MCP client on stdin (connect one as the README shows; Ctrl-C quits)\n`);
