@@ -27,7 +27,8 @@ usage:
   experience-mcp demo [--task TEXT] [--pattern REGEX] [--home DIR] [--keep]   the coder module solves a task offline in tmux
   experience-mcp doctor [--json] [--repair] [--home DIR]   check the store, tmux and git; --repair recovers a damaged database
   experience-mcp hub init [URL] --team NAME   create or migrate the team hub (PostgreSQL) and the team's role
-  experience-mcp sync [--status]               push this machine's fixes to the hub and pull the team's (docs/team.md)
+  experience-mcp sync [--status]               push this machine's fixes and shared rows to the hub and pull the team's (docs/team.md)
+  experience-mcp sync --share|--unshare TENSOR  send a tensor's rows to the team (private rows excepted), or stop
   experience-mcp hook                                  Claude Code hook: event JSON on stdin, answer on stdout
   experience-mcp install-hooks [--project|--user] [--dry-run]   add the hooks to Claude Code's settings
   experience-mcp uninstall-hooks [--project|--user] [--dry-run] remove them again
