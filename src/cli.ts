@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { loadConfig, SETTINGS_ENV, type Config } from "./config.js";
 import { faultSentence, firstLine } from "./faults.js";
 import { log, writeStderr } from "./log.js";
-import { exitCodeOnSignal, installProcessGuards, isOutputGone, onShutdown, shutdown } from "./shutdown.js";
+import { exitCodeOnSignal, installProcessGuards, isOutputGone, isStopping, onShutdown, shutdown } from "./shutdown.js";
 import { VERSION } from "./version.js";
 import { openDatabase } from "./storage/db.js";
 import { ExperienceStore } from "./experience/store.js";
@@ -28,7 +28,8 @@ usage:
   experience-mcp demo [--task TEXT] [--pattern REGEX] [--home DIR] [--keep]   the coder module solves a task offline in tmux
   experience-mcp doctor [--json] [--repair] [--home DIR]   check the store, tmux and git; --repair recovers a damaged database
   experience-mcp hub init [URL] --team NAME   create or migrate the team hub (PostgreSQL) and the team's role
-  experience-mcp sync [--status]               push this machine's fixes to the hub and pull the team's (docs/team.md)
+  experience-mcp sync [--status]               push this machine's fixes and shared rows to the hub and pull the team's (docs/team.md)
+  experience-mcp sync --share|--unshare TENSOR  send a tensor's rows to the team (private rows excepted), or stop
   experience-mcp hook                                  Claude Code hook: event JSON on stdin, answer on stdout
   experience-mcp install-hooks [--project|--user] [--dry-run]   add the hooks to Claude Code's settings
   experience-mcp uninstall-hooks [--project|--user] [--dry-run] remove them again
@@ -80,10 +81,29 @@ const serve: Command = async (argv) => {
   const transport = new ResilientStdioTransport();
   // A client stops its server by closing stdin or by a signal: both are a normal end.
   exitCodeOnSignal(0);
-  onShutdown(() => app.close().catch((err) => log("warn", "close failed", err)));
+  let teamSync: { stop(): Promise<void> } | undefined;
+  // The background sync stops first: it must not write to a database the server has closed.
+  onShutdown(async () => {
+    await teamSync?.stop();
+    await app.close().catch((err) => log("warn", "close failed", err));
+  });
   transport.onclose = () => void shutdown(0, "stdin closed");
   await app.server.connect(transport);
   log("info", `serving ${app.tools.length} tools from ${config.home}`);
+  const { hubUrl, team } = config.settings;
+  if (hubUrl && team && !config.readOnly) {
+    // Once the handshake is done (or after 1 s, for a client that never says so), loaded on demand
+    // (pg at its first connection): loading it and opening the store must not delay `initialize`.
+    let started = false;
+    const start = async (): Promise<void> => {
+      if (started || isStopping()) return;
+      started = true;
+      const { startTeamSync } = await import("./sync/background.js");
+      if (!isStopping()) teamSync = startTeamSync(config.home, (l) => app.services.onWrite(l), hubUrl, team, config.settings.syncIntervalS * 1000);
+    };
+    app.server.server.oninitialized = () => void start();
+    setTimeout(() => void start(), 1000).unref();
+  }
   // Started by hand in a terminal: say why nothing happens. A client's pipe is never a TTY.
   if (process.stdin.isTTY) process.stderr.write(`experience-mcp ${VERSION}: waiting for an MCP client on stdin (connect one as the README shows; Ctrl-C quits)\n`);
   return -1; // keep running

@@ -29,6 +29,8 @@ export interface Settings {
   hubUrl?: string;
   /** The team whose ops this machine pushes and pulls. */
   team?: string;
+  /** The server's fallback pull when no NOTIFY came (s). */
+  syncIntervalS: number;
 }
 
 export class ConfigError extends Error {
@@ -95,8 +97,9 @@ export const SETTINGS_ENV = [
   v("EXPERIENCE_MCP_TRAIN_COMMAND_TIMEOUT_S", "trainCommandTimeoutS", count(1), 3600, "when the command backend's program is stopped (s)"),
   v("EXPERIENCE_MCP_TRAIN_HOLD_MS", "trainHoldMs", count(0), 0, "testing only: a worker waits this long after claiming a request"),
   v("EXPERIENCE_MCP_BOOTSTRAP_TOKENS", "bootstrapTokens", count(0), 2000, "the hook's session-start budget in tokens (0 = off)"),
-  v("EXPERIENCE_MCP_HUB", "hubUrl", hubUrl, undefined, "the team hub, a postgres:// URL; with EXPERIENCE_MCP_TEAM, `experience-mcp sync` shares fixes (docs/team.md)"),
+  v("EXPERIENCE_MCP_HUB", "hubUrl", hubUrl, undefined, "the team hub, a postgres:// URL; with EXPERIENCE_MCP_TEAM, the server and `experience-mcp sync` share fixes (docs/team.md)"),
   v("EXPERIENCE_MCP_TEAM", "team", team, undefined, "the team this machine syncs with on the hub"),
+  v("EXPERIENCE_MCP_SYNC_INTERVAL_S", "syncIntervalS", count(1), 30, "with a hub: how often the server pulls when no notification came (s)"),
 ] as const;
 
 /** The log level, never throwing: a bad value falls back to warn (loadConfig reports it). */

@@ -17,6 +17,7 @@ export class Services {
   private terminalHandle?: Terminal;
   private repoId?: string;
   private readonly touchListeners = new Set<(uri: string) => void>();
+  private readonly writeListeners = new Set<() => void>();
 
   constructor(readonly config: Config) {}
 
@@ -61,6 +62,16 @@ export class Services {
 
   touched(uri: string): void {
     for (const l of this.touchListeners) l(uri);
+  }
+
+  /** Call `listener` after each tool call that wrote (team sync pushes soon after). */
+  onWrite(listener: () => void): () => void {
+    this.writeListeners.add(listener);
+    return () => this.writeListeners.delete(listener);
+  }
+
+  wrote(): void {
+    for (const l of this.writeListeners) l();
   }
 
   /** Closes the database now; the promise settles once the tmux control clients have exited. */

@@ -206,7 +206,7 @@ test("team sync through a real PostgreSQL hub", { skip: pgBinDir() ? false : "Po
         applyOps(db, order.slice(0, 3), 0);
         // An op of a kind this client does not know, or without a signature, is skipped.
         const odd = [
-          { id: "00000000-0000-4000-a000-000000000001", machine: "m", kind: "row.put", payload: { signature: "x", at: 1 } },
+          { id: "00000000-0000-4000-a000-000000000001", machine: "m", kind: "model.put", payload: { signature: "x", at: 1 } },
           { id: "00000000-0000-4000-a000-000000000002", machine: "m", kind: "fix.put", payload: { at: 1 } },
         ] as unknown as Op[];
         assert.equal(applyOps(db, odd, 0), 0);

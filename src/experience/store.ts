@@ -48,6 +48,10 @@ export interface NewRow {
   tags?: readonly string[];
   /** The repository (git common dir) the row was learned in; "" when unknown. */
   repo?: string;
+  /** Team sync (issue 12): the row travels to the team even if its tensor is not shared. */
+  shared?: boolean;
+  /** The row never leaves this machine, even in a shared tensor (wins over shared). */
+  private?: boolean;
 }
 
 export interface RecallExplain {
@@ -111,7 +115,7 @@ export const MAX_CANDIDATES = 300;
 /** Query tokens beyond this many (distinct) are ignored. */
 export const MAX_QUERY_TOKENS = 64;
 
-type RawRow = Omit<ExperienceRow, "tags"> & { tags: string; scope: string; hash?: string };
+type RawRow = Omit<ExperienceRow, "tags"> & { tags: string; scope: string; hash?: string; shared?: number; private?: number };
 
 function rowHash(query: string, key: string, value: string): string {
   // Length-prefixed so ("a b", "c") and ("a", "b c") differ.
@@ -128,7 +132,7 @@ export function scopePrefix(tensor: string, version: number): string {
 }
 
 function toRow(r: RawRow): ExperienceRow {
-  const { scope: _scope, hash: _hash, tags, ...rest } = r;
+  const { scope: _scope, hash: _hash, shared: _shared, private: _private, tags, ...rest } = r;
   return { ...rest, tags: JSON.parse(tags) as string[] };
 }
 
@@ -145,8 +149,8 @@ export class ExperienceStore {
     insertTensor: Database.Statement<[string, number, number]>;
     insertVersion: Database.Statement<[string, number, string, number, string]>;
     byHash: Database.Statement<[string, number, string], { id: number; tags: string }>;
-    reinforce: Database.Statement<[string, number, number]>;
-    insertRow: Database.Statement<[string, number, string, string, string, string, string, string, string, number, number]>;
+    reinforce: Database.Statement<[string, number, number, number, number]>;
+    insertRow: Database.Statement<[string, number, string, string, string, string, string, string, string, number, number, number, number]>;
     repoOf: Database.Statement<[number], string>;
     index: Database.Statement<[number, string]>;
     terms: Database.Statement<[number, string]>;
@@ -163,9 +167,10 @@ export class ExperienceStore {
       insertTensor: db.prepare("INSERT INTO tensors (name, active_version, created_at) VALUES (?, ?, ?)"),
       insertVersion: db.prepare("INSERT INTO tensor_versions (tensor, version, status, created_at, note) VALUES (?, ?, ?, ?, ?)"),
       byHash: db.prepare("SELECT id, tags FROM rows WHERE tensor = ? AND version = ? AND hash = ?"),
-      reinforce: db.prepare("UPDATE rows SET hits = hits + 1, tags = ?, updated_at = ? WHERE id = ?"),
+      // Marks only add up: a row once private stays private, once shared stays shared.
+      reinforce: db.prepare("UPDATE rows SET hits = hits + 1, tags = ?, updated_at = ?, shared = max(shared, ?), private = max(private, ?) WHERE id = ?"),
       insertRow: db.prepare(
-        "INSERT INTO rows (tensor, version, query, key, value, tags, scope, hash, repo, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO rows (tensor, version, query, key, value, tags, scope, hash, repo, created_at, updated_at, shared, private) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       index: db.prepare("INSERT INTO rows_fts (rowid, doc) VALUES (?, ?)"),
       repoOf: db.prepare<[number], string>("SELECT repo FROM rows WHERE id = ?").pluck(),
@@ -201,12 +206,12 @@ export class ExperienceStore {
     const existing = this.st.byHash.get(tensor, version, hash);
     if (existing) {
       const merged = [...new Set([...(JSON.parse(existing.tags) as string[]), ...tags])];
-      this.st.reinforce.run(JSON.stringify(merged), now, existing.id);
+      this.st.reinforce.run(JSON.stringify(merged), now, Number(row.shared ?? false), Number(row.private ?? false), existing.id);
       return { id: existing.id, created: false };
     }
     const tokens = tokenSet(`${query} ${key}`);
     const scope = scopePrefix(tensor, version);
-    const info = this.st.insertRow.run(tensor, version, query, key, value, JSON.stringify(tags), scope, hash, row.repo ?? "", now, now);
+    const info = this.st.insertRow.run(tensor, version, query, key, value, JSON.stringify(tags), scope, hash, row.repo ?? "", now, now, Number(row.shared ?? false), Number(row.private ?? false));
     const id = Number(info.lastInsertRowid);
     this.st.terms.run(id, tokens.join(" "));
     this.st.index.run(id, tokens.map((t) => scope + t).join(" "));
@@ -410,6 +415,22 @@ export class ExperienceStore {
 
   // ---- versions (training writes a staging version, deploy switches the active pointer) ----------
 
+  /**
+   * Share a tensor with the team (issue 12): its active rows, and those written later, travel
+   * (private rows excepted). Unsharing stops new rows; rows already sent stay with the team.
+   * Returns false when there is no such tensor.
+   */
+  setShared(tensor: string, shared: boolean): boolean {
+    return this.db
+      .transaction(() => {
+        if (this.db.prepare("UPDATE tensors SET shared = ? WHERE name = ?").run(Number(shared), tensor).changes === 0) return false;
+        // Marking the rows queues them (the sync triggers of migration 10).
+        if (shared) this.db.prepare("UPDATE rows SET shared = 1 WHERE tensor = ? AND version = (SELECT active_version FROM tensors WHERE name = ?) AND private = 0").run(tensor, tensor);
+        return true;
+      })
+      .immediate();
+  }
+
   /** Every version of a tensor, newest first, with its row count. */
   versions(tensor: string): VersionInfo[] {
     return this.db
@@ -441,8 +462,8 @@ export class ExperienceStore {
       this.db.prepare("UPDATE tensor_versions SET model = (SELECT model FROM tensor_versions WHERE tensor = ? AND version = ?) WHERE tensor = ? AND version = ?").run(tensor, active, tensor, version);
       const scope = scopePrefix(tensor, version);
       const copy = this.db.prepare(
-        `INSERT INTO rows (tensor, version, query, key, value, tags, scope, hash, hits, strength, successes, failures, repo, created_at, updated_at)
-         SELECT tensor, ?, query, key, value, tags, ?, hash, hits, strength, successes, failures, repo, created_at, updated_at FROM rows WHERE id = ?`,
+        `INSERT INTO rows (tensor, version, query, key, value, tags, scope, hash, hits, strength, successes, failures, repo, created_at, updated_at, shared, private)
+         SELECT tensor, ?, query, key, value, tags, ?, hash, hits, strength, successes, failures, repo, created_at, updated_at, shared, private FROM rows WHERE id = ?`,
       );
       for (const row of this.db.prepare("SELECT id FROM rows WHERE tensor = ? AND version = ? ORDER BY id").pluck().all(tensor, active) as number[]) {
         const id = Number(copy.run(version, scope, row).lastInsertRowid);
@@ -461,7 +482,8 @@ export class ExperienceStore {
       const old = this.st.full.get(id);
       if (!old) throw new Error(`no row ${id}`);
       this.st.deleteRow.run(id);
-      return this.upsert(old.tensor, old.version, row, Date.now()).id;
+      // A private row stays private when training rewrites it (and a shared one shared).
+      return this.upsert(old.tensor, old.version, { ...row, shared: row.shared || old.shared === 1, private: row.private || old.private === 1 }, Date.now()).id;
     });
     return run.immediate();
   }

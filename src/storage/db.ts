@@ -164,19 +164,37 @@ export function damagedSentence(home: string, detail: string): string {
  * A trigger that queues a sync op in the same transaction as the write on `fixes` (migration 9),
  * once sync is on and unless pulled ops are being applied. The op id is a random UUID (v4 shape).
  */
-function syncTrigger(name: string, event: string, when: string, kind: string, row: "new" | "old", payload: string): string {
+function syncTrigger(name: string, event: string, when: string, kind: string, row: "new" | "old", payload: string, key = `${row}.signature`): string {
   const on = "(SELECT value FROM meta WHERE key = 'sync_machine') IS NOT NULL AND (SELECT value FROM meta WHERE key = 'sync_applying') IS NULL";
   return `CREATE TRIGGER ${name} ${event}
   WHEN ${when ? `${when}\n    AND ` : ""}${on}
   BEGIN
     INSERT INTO sync_ops (id, machine, kind, signature, at, payload, pushed) VALUES (
       (SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) FROM (SELECT lower(hex(randomblob(16))) AS h)),
-      (SELECT value FROM meta WHERE key = 'sync_machine'), '${kind}', ${row}.signature,
+      (SELECT value FROM meta WHERE key = 'sync_machine'), '${kind}', ${key},
       CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),
       ${payload},
       0);
   END;`;
 }
+
+/** Migration 9's triggers on fixes (migration 10 rebuilds sync_ops and makes them again, unchanged). */
+const FIX_SYNC_TRIGGERS = () => `
+  ${syncTrigger("sync_fix_insert", "AFTER INSERT ON fixes", "", "fix.put", "new", FIX_PUT_PAYLOAD)}
+  ${syncTrigger("sync_fix_reinforce", "AFTER UPDATE OF fix, occurrences ON fixes", "(new.occurrences <> old.occurrences OR new.fix <> old.fix)", "fix.put", "new", FIX_PUT_PAYLOAD)}
+  ${syncTrigger("sync_fix_outcome", "AFTER UPDATE OF successes, failures ON fixes", "(new.successes <> old.successes OR new.failures <> old.failures)", "fix.outcome", "new", "json_object('s', new.successes - old.successes, 'f', new.failures - old.failures)")}
+  ${syncTrigger("sync_fix_forget", "AFTER DELETE ON fixes", "", "fix.forget", "old", "json_object('repo', old.repo)")}
+  `;
+
+/**
+ * Whether an experience row travels (migration 10): not private, in its tensor's active version
+ * (training's staging copies stay local), and shared itself or in a shared tensor.
+ */
+const rowTravels = (r: "new" | "old"): string =>
+  `${r}.private = 0 AND ${r}.version = (SELECT active_version FROM tensors WHERE name = ${r}.tensor) AND (${r}.shared = 1 OR (SELECT shared FROM tensors WHERE name = ${r}.tensor) = 1)`;
+/** A row's identity across machines: its tensor and content hash (ids are per machine). */
+const rowKey = (r: "new" | "old"): string => `'row ' || ${r}.tensor || ' ' || ${r}.hash`;
+const ROW_PUT_PAYLOAD = "json_object('tensor', new.tensor, 'query', new.query, 'key', new.key, 'value', new.value, 'tags', new.tags, 'repo', new.repo)";
 
 const FIX_PUT_PAYLOAD = `json_object('error_type', new.error_type, 'context', new.context, 'template', new.template, 'lines', new.lines, 'tokens', new.tokens,
         'fix', new.fix, 'structured', new.structured, 'status', new.status, 'repo', new.repo, 'names', new.names, 'traits', new.traits, 'parent', new.parent)`;
@@ -423,10 +441,38 @@ const MIGRATIONS: readonly string[] = [
     text_at       INTEGER NOT NULL DEFAULT 0,
     text_id       TEXT NOT NULL DEFAULT ''
   );
-  ${syncTrigger("sync_fix_insert", "AFTER INSERT ON fixes", "", "fix.put", "new", FIX_PUT_PAYLOAD)}
-  ${syncTrigger("sync_fix_reinforce", "AFTER UPDATE OF fix, occurrences ON fixes", "(new.occurrences <> old.occurrences OR new.fix <> old.fix)", "fix.put", "new", FIX_PUT_PAYLOAD)}
-  ${syncTrigger("sync_fix_outcome", "AFTER UPDATE OF successes, failures ON fixes", "(new.successes <> old.successes OR new.failures <> old.failures)", "fix.outcome", "new", "json_object('s', new.successes - old.successes, 'f', new.failures - old.failures)")}
-  ${syncTrigger("sync_fix_forget", "AFTER DELETE ON fixes", "", "fix.forget", "old", "json_object('repo', old.repo)")}
+  ${FIX_SYNC_TRIGGERS()}`,
+  // 10 (issue 12, shared experience rows): remember {shared: true} marks a row, a shared tensor
+  // shares all its rows, remember {private: true} keeps one on this machine whatever else says.
+  // sync_ops loses its CHECK on kind (row ops join fix ops; the applier skips kinds it does not
+  // know), rebuilt the way SQLite documents: the triggers that write it are made again after.
+  `
+  ALTER TABLE tensors ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE rows ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE rows ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+  DROP TRIGGER sync_fix_insert;
+  DROP TRIGGER sync_fix_reinforce;
+  DROP TRIGGER sync_fix_outcome;
+  DROP TRIGGER sync_fix_forget;
+  CREATE TABLE sync_ops_v10 (
+    id         TEXT PRIMARY KEY,
+    machine    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    -- a fix's signature, or 'row TENSOR HASH' for an experience row
+    signature  TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    payload    TEXT NOT NULL,
+    pushed     INTEGER
+  );
+  INSERT INTO sync_ops_v10 (rowid, id, machine, kind, signature, at, payload, pushed) SELECT rowid, id, machine, kind, signature, at, payload, pushed FROM sync_ops;
+  DROP TABLE sync_ops;
+  ALTER TABLE sync_ops_v10 RENAME TO sync_ops;
+  CREATE INDEX sync_ops_unsent ON sync_ops (pushed) WHERE pushed = 0;
+  CREATE INDEX sync_ops_by_signature ON sync_ops (signature, kind);
+  ${FIX_SYNC_TRIGGERS()}
+  ${syncTrigger("sync_row_insert", "AFTER INSERT ON rows", rowTravels("new"), "row.put", "new", ROW_PUT_PAYLOAD, rowKey("new"))}
+  ${syncTrigger("sync_row_reinforce", "AFTER UPDATE OF hits, shared ON rows", `(new.hits <> old.hits OR new.shared <> old.shared) AND ${rowTravels("new")}`, "row.put", "new", ROW_PUT_PAYLOAD, rowKey("new"))}
+  ${syncTrigger("sync_row_forget", "AFTER DELETE ON rows", rowTravels("old"), "row.forget", "old", "json_object('tensor', old.tensor)", rowKey("old"))}
   `,
 ];
 

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, TEAM_NAME } from "../config.js";
 import { openDatabase } from "../storage/db.js";
+import { ExperienceStore } from "../experience/store.js";
 import { HUB_SCHEMA_VERSION, initHub } from "./hub.js";
 import { syncStatus } from "./local.js";
 import { syncOnce } from "./sync.js";
@@ -9,6 +10,7 @@ import { syncOnce } from "./sync.js";
 export const SYNC_USAGE = `usage:
   experience-mcp hub init [URL] --team NAME    create or migrate the hub schema and the team's role (URL default: EXPERIENCE_MCP_HUB)
   experience-mcp sync [--status] [--home DIR]   push this machine's fixes and pull the team's (EXPERIENCE_MCP_HUB, EXPERIENCE_MCP_TEAM)
+  experience-mcp sync --share TENSOR | --unshare TENSOR   send a tensor's rows to the team (private rows excepted), or stop
 `;
 
 export async function hubCommand(argv: string[]): Promise<number> {
@@ -26,10 +28,20 @@ export async function hubCommand(argv: string[]): Promise<number> {
 }
 
 export async function syncCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { status: { type: "boolean" }, home: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { status: { type: "boolean" }, home: { type: "string" }, share: { type: "string" }, unshare: { type: "string" } },
+    strict: true,
+  });
   const config = loadConfig({ home: values.home });
   const db = openDatabase(config.home);
   try {
+    const tensor = values.share ?? values.unshare;
+    if (tensor !== undefined) {
+      if (!new ExperienceStore(db).setShared(tensor, values.share !== undefined)) throw new ConfigError(`There is no tensor ${JSON.stringify(tensor.slice(0, 80))} here: \`experience-mcp stats\` lists them.`);
+      process.stdout.write(`${JSON.stringify({ tensor, shared: values.share !== undefined })}\n`);
+      return 0;
+    }
     if (values.status) {
       process.stdout.write(`${JSON.stringify({ ...syncStatus(db), configured: Boolean(config.settings.hubUrl && config.settings.team), hubSchema: HUB_SCHEMA_VERSION })}\n`);
       return 0;

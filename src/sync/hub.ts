@@ -74,19 +74,29 @@ export function hubLabel(url: string): string {
   }
 }
 
-/** Run fn with a connected client; every error leaves as a HubError with the password redacted. */
-export async function withHub<T>(url: string, fn: (client: PgClient) => Promise<T>): Promise<T> {
+/** A new, not yet connected client for the hub; a dropped connection is reported by the query that fails. */
+export function hubClient(url: string): PgClient {
   const { Client } = createRequire(import.meta.url)("pg") as typeof import("pg");
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000, query_timeout: 60_000 });
-  // A dropped connection emits 'error' on the client: it is reported by the query that fails.
   client.on("error", () => undefined);
+  return client;
+}
+
+/** The error as a HubError whose message names the hub and never holds the URL's password. */
+export function asHubError(err: unknown, url: string): HubError {
+  if (err instanceof HubError) return new HubError(redactHubPassword(err.message, url));
+  const message = err instanceof Error ? err.message : String(err);
+  return new HubError(redactHubPassword(`The hub at ${hubLabel(url)} failed: ${message.split("\n")[0]!.slice(0, 300)}`, url));
+}
+
+/** Run fn with a connected client; every error leaves as a HubError with the password redacted. */
+export async function withHub<T>(url: string, fn: (client: PgClient) => Promise<T>): Promise<T> {
+  const client = hubClient(url);
   try {
     await client.connect();
     return await fn(client);
   } catch (err) {
-    if (err instanceof HubError) throw new HubError(redactHubPassword(err.message, url));
-    const message = err instanceof Error ? err.message : String(err);
-    throw new HubError(redactHubPassword(`The hub at ${hubLabel(url)} failed: ${message.split("\n")[0]!.slice(0, 300)}`, url));
+    throw asHubError(err, url);
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -162,12 +172,23 @@ export async function pushOps(client: PgClient, ops: readonly Op[]): Promise<num
        ON CONFLICT (team, id) DO NOTHING`,
       [JSON.stringify(ops)],
     );
+    // Delivered at commit to every machine listening on the team's channel (see teamChannel).
+    if ((r.rowCount ?? 0) > 0) await client.query("SELECT pg_notify(current_user, '')");
     await client.query("COMMIT");
     return r.rowCount ?? 0;
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Listen on the team's channel (named after its role, which a session acting as the team is):
+ * a push NOTIFYs it at commit, so other machines pull at once instead of at their next poll.
+ * The notification carries nothing; anyone may LISTEN on a channel, so it says only "team X pushed".
+ */
+export async function listenTeam(client: PgClient, team: string): Promise<void> {
+  await client.query(`LISTEN "${teamRole(team)}"`);
 }
 
 /** The team's ops after the cursor, in seq order. */

@@ -10,9 +10,11 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "../storage/db.js";
 import { STRENGTH } from "../storage/strength.js";
+import { ExperienceStore } from "../experience/store.js";
+import { TENSOR_PATTERN } from "../names.js";
 
-export type OpKind = "fix.put" | "fix.outcome" | "fix.forget";
-const KINDS: ReadonlySet<string> = new Set<OpKind>(["fix.put", "fix.outcome", "fix.forget"]);
+export type OpKind = "fix.put" | "fix.outcome" | "fix.forget" | "row.put" | "row.forget";
+const KINDS: ReadonlySet<string> = new Set<OpKind>(["fix.put", "fix.outcome", "fix.forget", "row.put", "row.forget"]);
 
 /** An op as it travels: the hub stores payload (signature and at included) as JSON. */
 export interface Op {
@@ -49,10 +51,21 @@ export function enableSync(db: Db): string {
         }
       }
       setMeta(db, "sync_machine", machine);
+      // Rows that travel (see migration 10), stored before sync was on.
+      const rowsOut = db
+        .prepare(
+          `SELECT r.tensor, r.hash, r.query, r.key, r.value, r.tags, r.repo FROM rows r JOIN tensors t ON t.name = r.tensor AND r.version = t.active_version
+           WHERE r.private = 0 AND (r.shared = 1 OR t.shared = 1) ORDER BY r.id`,
+        )
+        .all() as Array<{ tensor: string; hash: string } & Record<string, unknown>>;
+      for (const { hash, ...r } of rowsOut) insert.run(randomUUID(), machine, "row.put", rowKey(r.tensor, hash), now, JSON.stringify(r));
       return machine;
     })
     .immediate();
 }
+
+/** An experience row's identity across machines, as migration 10's triggers write it. */
+export const rowKey = (tensor: string, hash: string): string => `row ${tensor} ${hash}`;
 
 const PUT_FIELDS = ["error_type", "context", "template", "lines", "tokens", "fix", "structured", "status", "repo", "names", "traits", "parent"] as const;
 function putFields(r: Record<string, unknown>): Record<string, unknown> {
@@ -139,7 +152,11 @@ export function applyOps(db: Db, ops: readonly Op[], cursor: number): number {
         fresh++;
         if (op.machine !== machine) touched.add(signature);
       }
-      for (const signature of touched) recompute(db, signature, machine ?? "");
+      const rows = new ExperienceStore(db);
+      for (const key of touched) {
+        if (key.startsWith("row ")) recomputeRow(db, rows, key);
+        else recompute(db, key, machine ?? "");
+      }
       if (cursor > Number(meta(db, "sync_cursor") ?? 0)) setMeta(db, "sync_cursor", String(cursor));
       db.prepare("DELETE FROM meta WHERE key = 'sync_applying'").run();
       return fresh;
@@ -209,4 +226,35 @@ function recompute(db: Db, signature: string, own: string): void {
     `INSERT INTO sync_fix_clock (signature, applied_s, applied_f, applied_puts, text_at, text_id) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (signature) DO UPDATE SET applied_s = excluded.applied_s, applied_f = excluded.applied_f, applied_puts = excluded.applied_puts, text_at = excluded.text_at, text_id = excluded.text_id`,
   ).run(signature, sums.s, sums.f, puts.length, newer ? best.at : clock.text_at, newer ? best.id : clock.text_id);
+}
+
+/**
+ * Bring one experience row up to date with every op stored for it: it exists while its newest
+ * put (from any machine) is newer than its newest tombstone. A pulled row lands in the tensor of
+ * the same name, marked shared (so forgetting it here travels too); a private row is never
+ * removed by a teammate's tombstone. Hits and strength stay local.
+ */
+function recomputeRow(db: Db, store: ExperienceStore, key: string): void {
+  const [, tensor, hash] = key.split(" ");
+  if (!tensor || !hash || !TENSOR_PATTERN.test(tensor)) return;
+  const tomb = (db.prepare("SELECT max(at) FROM sync_ops WHERE signature = ? AND kind = 'row.forget'").pluck().get(key) as number | null) ?? -1;
+  const put = db.prepare("SELECT at, payload FROM sync_ops WHERE signature = ? AND kind = 'row.put' ORDER BY at DESC, id DESC LIMIT 1").get(key) as { at: number; payload: string } | undefined;
+  const here = db
+    .prepare("SELECT r.id, r.private FROM rows r JOIN tensors t ON t.name = r.tensor AND r.version = t.active_version WHERE r.tensor = ? AND r.hash = ?")
+    .get(tensor, hash) as { id: number; private: number } | undefined;
+  if (put && put.at > tomb) {
+    if (here) return;
+    const p = JSON.parse(put.payload) as Record<string, unknown>;
+    if (typeof p.key !== "string" || typeof p.value !== "string" || !p.key || !p.value) return;
+    let tags: string[] = [];
+    try {
+      const parsed = JSON.parse(String(p.tags ?? "[]")) as unknown;
+      if (Array.isArray(parsed)) tags = parsed.filter((t): t is string => typeof t === "string");
+    } catch {
+      // tags are a convenience: a row with unreadable ones still lands, without them
+    }
+    store.remember(tensor, { query: typeof p.query === "string" ? p.query : "", key: p.key, value: p.value, tags, repo: typeof p.repo === "string" ? p.repo : "", shared: true });
+  } else if (here && tomb >= 0 && here.private === 0) {
+    store.forget([here.id]);
+  }
 }

@@ -122,6 +122,7 @@ export function registerTool(server: McpServer, tool: AnyTool, config: Config, s
           if (damaged !== undefined) throw new UserError(damagedSentence(config.home, `found damaged earlier: ${damaged}`));
         }
         const result = await tool.handle(args, { config, services, extra });
+        if (tool.kind === "write" || tool.kind === "destructive") services.wrote();
         const text = result.text ?? JSON.stringify(result.structured, null, 2);
         log("debug", `${tool.name}: ok in ${took()}`);
         const links = (result.links ?? []).map((l) => ({ type: "resource_link" as const, uri: resourceUri(l.kind, l.name), name: `${l.kind} ${l.name}` }));
