@@ -109,29 +109,39 @@ export async function chooseCommand(
     floor,
   });
   const skipped: string[] = [];
-  // Then the machine's own documentation, read with what the taught rows show of each command's use.
-  const fromManual = (await manualCandidates(task, params, expert.taught((key) => key.startsWith("text:")))).map((c) => ({ output: c.command, source: "manual" as const }));
-  // A file the task asks to run, as the machine declares it is run (its #! line, /etc/mime.types).
-  const runFile = a.cwd ? runFileCommand(task, params, a.cwd) : undefined;
-  const fromFile = runFile ? [{ output: runFile, source: "manual" as const }] : [];
-  for (const ans of [...found.answers, ...fromFile, ...fromManual]) {
-    const raw = cleanAnswer(ans.output);
-    if (!usableCommand(raw)) continue;
-    const missing = unfilledPlaceholders(raw, params);
-    if (missing.length > 0) {
-      skipped.push(`${JSON.stringify(raw)} needs ${missing.join(" ")}, which the task does not give`);
-      continue;
+  type Answer = { output: string; source: CommandSource };
+  // Each source is read only when the ones before it gave nothing to type: a fitting row never
+  // pays for reading the taught rows, the file or the manual.
+  const sources: Array<() => Promise<Answer[]> | Answer[]> = [
+    () => found.answers,
+    // A file the task asks to run, as the machine declares it is run (its #! line, /etc/mime.types).
+    () => {
+      const runFile = a.cwd ? runFileCommand(task, params, a.cwd) : undefined;
+      return runFile ? [{ output: runFile, source: "manual" }] : [];
+    },
+    // The machine's own documentation, read with what the taught rows show of each command's use.
+    async () => (await manualCandidates(task, params, expert.taught((key) => key.startsWith("text:")))).map((c) => ({ output: c.command, source: "manual" as const })),
+  ];
+  for (const source of sources) {
+    for (const ans of await source()) {
+      const raw = cleanAnswer(ans.output);
+      if (!usableCommand(raw)) continue;
+      const missing = unfilledPlaceholders(raw, params);
+      if (missing.length > 0) {
+        skipped.push(`${JSON.stringify(raw)} needs ${missing.join(" ")}, which the task does not give`);
+        continue;
+      }
+      const filled = fillTemplate(raw, params);
+      if (a.typedBefore.has(filled)) {
+        skipped.push(`${JSON.stringify(filled)} was already tried`);
+        continue;
+      }
+      if (a.erred?.has(programOf(filled))) {
+        skipped.push(`${programOf(filled)} already exited with an error`);
+        continue;
+      }
+      return { output: raw, filled, source: ans.source };
     }
-    const filled = fillTemplate(raw, params);
-    if (a.typedBefore.has(filled)) {
-      skipped.push(`${JSON.stringify(filled)} was already tried`);
-      continue;
-    }
-    if (a.erred?.has(programOf(filled))) {
-      skipped.push(`${programOf(filled)} already exited with an error`);
-      continue;
-    }
-    return { output: raw, filled, source: ans.source };
   }
   const why = skipped.length ? ` (${skipped.slice(0, 3).join("; ")})` : "";
   return a.triedAny

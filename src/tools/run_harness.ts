@@ -15,10 +15,11 @@ export const runHarnessTool = defineTool({
     "expert picks text:<hint> (type) or ctrl:<hint> (press keys), the command expert picks the command or keys, and " +
     "the effect is checked on the output of the command run last (your validator, or checks derived from the task: a file it " +
     "names must exist, text it says to print must be printed). outcome: verified (success), unverified (ran, nothing could " +
-    "check it), failed, no_experience (nothing stored fits: teach it), refused (the command would delete or overwrite what the " +
+    "check it), failed, no_experience (nothing stored or in the machine's manual fits: teach it), refused (the command would delete or overwrite what the " +
     "task did not ask for; allow_destructive opts in), stuck (no other command to try), time_limit. The experts retrieve rows " +
     "and ask the configured OpenAI-compatible LLM with them as examples; with no LLM (or llm=off) a row drives a command only " +
-    "when it fits the task well. File names, paths, numbers and quoted words in the task are parameters. Verified runs are " +
+    "when it fits the task well, else the installed commands' --help/whatis entries that fit it are tried, each once and " +
+    "checked. File names, paths, numbers and quoted words in the task are parameters. Verified runs are " +
     "recorded as training examples.",
   toolset: "harness",
   kind: "terminal",
